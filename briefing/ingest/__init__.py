@@ -1,0 +1,1 @@
+"""Turn sources (files, directories, HTML, feeds, URLs, stdin) into clean Articles."""

@@ -1,0 +1,120 @@
+"""The one retry policy for model calls: tenacity, jittered backoff, honours Retry-After.
+
+The openai SDK's own retries are switched off (``max_retries=0``) so this is the only
+layer that retries: 429, 5xx, timeouts and dropped connections.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try one call before giving up."""
+
+    max_attempts: int = 5
+    #: never wait longer than this between two attempts (also caps Retry-After)
+    max_wait: float = 30.0
+    #: give up on a call once this many seconds have gone by since its first attempt
+    max_elapsed: float = 300.0
+    initial_wait: float = 0.5
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for errors worth retrying: rate limits, server errors, timeouts, drops."""
+    import openai
+
+    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in (408, 409, 429) or exc.status_code >= 500
+    return False
+
+
+def retry_after_seconds(exc: BaseException) -> float | None:
+    """The server's Retry-After (seconds or HTTP date, or retry-after-ms), if any."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        try:
+            return max(0.0, float(raw_ms) / 1000)
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
+        if parsed is None:
+            return None
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+class _Wait:
+    """Retry-After when the server gives one, else jittered exponential backoff."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.backoff = wait_random_exponential(multiplier=policy.initial_wait, max=policy.max_wait)
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        hinted = retry_after_seconds(exc) if exc else None
+        if hinted is not None:
+            return min(hinted, self.policy.max_wait)
+        return float(self.backoff(state))
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.warning("model call failed (%s); retry %d in %.1fs", _describe(exc), state.attempt_number, wait)
+
+
+def _describe(exc: BaseException | None) -> str:
+    if exc is None:
+        return "unknown error"
+    status = getattr(exc, "status_code", None)
+    return f"HTTP {status}" if status else type(exc).__name__
+
+
+def call_with_retries(
+    fn: Callable[[], T],
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], Any] = time.sleep,
+) -> T:
+    """Run ``fn`` under ``policy``; the last error propagates unchanged."""
+    retrying = Retrying(
+        retry=retry_if_exception(is_transient),
+        wait=_Wait(policy),
+        stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_elapsed),
+        before_sleep=_log_retry,
+        sleep=sleep,
+        reraise=True,
+    )
+    return retrying(fn)

@@ -1,0 +1,247 @@
+"""The shared vocabulary: plain pydantic models passed from one pipeline stage to the next.
+
+sources -> ``Article`` -> (chunks) -> ``SummaryOutput`` (what the model writes)
+-> ``ArticleSummary`` (output + provenance) -> ``Briefing`` (sections by region).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+#: Bump when the shape of :class:`SummaryOutput` changes (recorded with each summary,
+#: part of cache keys).
+SCHEMA_VERSION = "1"
+
+
+class Region(StrEnum):
+    """The fixed regional taxonomy of the brief (section order is this order)."""
+
+    MIDDLE_EAST = "Middle East & North Africa"
+    EUROPE = "Europe"
+    AFRICA = "Sub-Saharan Africa"
+    ASIA_PACIFIC = "Asia-Pacific"
+    AMERICAS = "Americas"
+    GLOBAL = "Global"
+
+
+# --------------------------------------------------------------------------- articles
+
+
+class Sentence(BaseModel):
+    """One sentence of an article body; ``id`` is 1-based and what summaries cite."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    text: str
+
+
+class SourceRef(BaseModel):
+    """Where (a copy of) an article was published."""
+
+    outlet: str | None = None
+    url: str | None = None
+    source: str | None = None
+
+
+class Article(BaseModel):
+    """One clean news article, ready to summarize."""
+
+    id: str = ""
+    title: str
+    text: str
+    outlet: str | None = None
+    url: str | None = None
+    published: dt.datetime | None = None
+    byline: str | None = None
+    language: str | None = None
+    source: str = "-"  #: the input path or URL the article came from
+    sentences: list[Sentence] = Field(default_factory=list)
+    #: other places the same story appeared (filled by de-duplication)
+    also_in: list[SourceRef] = Field(default_factory=list)
+
+    def model_post_init(self, __context: Any) -> None:
+        if not self.id:
+            self.id = article_id(self.title, self.text)
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of what the model sees: changes whenever the summary could change."""
+        return hashlib.sha256(f"{self.title}\n\n{self.text}".encode()).hexdigest()
+
+
+def article_id(title: str, text: str) -> str:
+    """A short stable id derived from the content."""
+    return "a" + hashlib.sha256(f"{title}\n\n{text}".encode()).hexdigest()[:10]
+
+
+# --------------------------------------------------------------------------- model output
+# Length caps appear in the JSON schema (the local provider turns them into a grammar
+# so a small model cannot loop forever); validation truncates instead of failing so a
+# large model that writes a little more is not punished.
+
+
+def _cap(max_length: int) -> dict[str, Any]:
+    return {"maxLength": max_length}
+
+
+ShortText = Annotated[str, Field(json_schema_extra=_cap(80))]
+
+
+class KeyPoint(BaseModel):
+    """A claim from the article with the ids of the sentences it rests on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, Field(json_schema_extra=_cap(220))]
+    sentence_ids: Annotated[
+        list[int], Field(json_schema_extra={"maxItems": 3}, description="ids of source sentences")
+    ]
+
+
+class Quote(BaseModel):
+    """A verbatim quote and who said it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    speaker: ShortText
+    text: Annotated[str, Field(json_schema_extra=_cap(300))]
+
+
+class Figure(BaseModel):
+    """A number, date, count or amount, with the sentence it came from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: Annotated[str, Field(json_schema_extra=_cap(40))]
+    what: Annotated[str, Field(json_schema_extra=_cap(100))]
+    sentence_id: int
+
+
+_LIST_CAPS = {
+    "key_points": 5,
+    "countries": 6,
+    "people": 6,
+    "organizations": 6,
+    "quotes": 3,
+    "figures": 5,
+}
+
+
+class SummaryOutput(BaseModel):
+    """What the model must return for one article (its JSON schema is the response format)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    headline: Annotated[str, Field(json_schema_extra=_cap(120))]
+    summary: Annotated[
+        str, Field(json_schema_extra=_cap(600), description="2 to 4 sentences, neutral")
+    ]
+    key_points: Annotated[list[KeyPoint], Field(json_schema_extra={"maxItems": 5})]
+    region: Region
+    countries: Annotated[list[ShortText], Field(json_schema_extra={"maxItems": 6})]
+    people: Annotated[list[ShortText], Field(json_schema_extra={"maxItems": 6})]
+    organizations: Annotated[list[ShortText], Field(json_schema_extra={"maxItems": 6})]
+    quotes: Annotated[list[Quote], Field(json_schema_extra={"maxItems": 3})]
+    figures: Annotated[list[Figure], Field(json_schema_extra={"maxItems": 5})]
+    topic: ShortText
+    importance: Annotated[int, Field(ge=1, le=5, description="1 minor ... 5 major world news")]
+
+    @field_validator(*_LIST_CAPS)
+    @classmethod
+    def _truncate_lists(cls, value: list[Any], info: Any) -> list[Any]:
+        return value[: _LIST_CAPS[info.field_name]]
+
+    @field_validator("headline", "summary", "topic")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return " ".join(value.split())
+
+    @field_validator("headline")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value:
+            raise ValueError("headline must not be empty")
+        return value
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+class Usage(BaseModel):
+    """Token counts of one or more model calls."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            calls=self.calls + other.calls,
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+        )
+
+
+class Provenance(BaseModel):
+    """Who wrote a summary, with which prompts and schema."""
+
+    provider: str
+    model: str
+    prompt_version: str
+    schema_version: str = SCHEMA_VERSION
+
+
+SummaryStatus = Literal["ok", "repaired", "failed"]
+
+
+class ArticleSummary(BaseModel):
+    """One article's summary, or the record of why it could not be summarized."""
+
+    article_id: str
+    title: str
+    outlet: str | None = None
+    url: str | None = None
+    source: str = "-"
+    published: dt.datetime | None = None
+    status: SummaryStatus
+    #: the model's validated output; ``None`` when ``status == "failed"``
+    content: SummaryOutput | None = None
+    error: str | None = None
+    chunks: int = 1
+    provenance: Provenance
+    usage: Usage = Field(default_factory=Usage)
+
+    @property
+    def ok(self) -> bool:
+        return self.content is not None
+
+
+class Section(BaseModel):
+    """One region's part of the brief, most important first."""
+
+    region: Region
+    summaries: list[ArticleSummary]
+
+
+class Briefing(BaseModel):
+    """A whole edition: sections by region plus what could not be summarized."""
+
+    title: str = "Morning brief"
+    date: dt.date
+    generated_at: dt.datetime
+    provider: str
+    model: str
+    prompt_version: str
+    sections: list[Section]
+    failed: list[ArticleSummary] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+
+    @property
+    def story_count(self) -> int:
+        return sum(len(s.summaries) for s in self.sections)

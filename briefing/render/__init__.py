@@ -1,0 +1,1 @@
+"""Render a Briefing as Markdown, HTML, PDF or JSON."""

@@ -1,0 +1,1 @@
+"""Prompt templates shipped inside the wheel (a data package; see briefing.prompts)."""
