@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from briefing.errors import BriefingError, ExitCode
+from briefing.errors import BriefingError, ExitCode, InputError
 
 if TYPE_CHECKING:
     from briefing.llm.base import LLM
@@ -180,9 +180,13 @@ def summarize(source: str, as_json: bool, **opts: Any) -> None:
     from briefing.render.summary import summaries_markdown
 
     loaded = load([source], stdin=sys.stdin)
+    if not loaded.articles:
+        raise InputError(f"No article found in {source}.")
     llm, prompts = _setup(**opts)
     summaries = summarize_articles(
-        loaded.articles, llm, prompts=prompts,
+        loaded.articles,
+        llm,
+        prompts=prompts,
         on_summary=_Progress(len(loaded.articles), "summarizing"),
     )
     if as_json:
@@ -196,17 +200,29 @@ def summarize(source: str, as_json: bool, **opts: Any) -> None:
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("inputs", nargs=-1, required=True, metavar="PATH...")
 @click.option(
-    "--out", "out_md", type=click.Path(dir_okay=False, path_type=Path),
+    "--out",
+    "out_md",
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Write the Markdown brief here (default: print it).",
 )
-@click.option("--pdf", "out_pdf", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write a PDF.")
-@click.option("--html", "out_html", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write standalone HTML.")
-@click.option("--json", "out_json", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the whole Briefing as JSON.")
-@click.option("--date", "date_", type=click.DateTime(["%Y-%m-%d"]),
-              help="The brief's date (default today).")
+@click.option(
+    "--pdf", "out_pdf", type=click.Path(dir_okay=False, path_type=Path), help="Also write a PDF."
+)
+@click.option(
+    "--html",
+    "out_html",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write standalone HTML.",
+)
+@click.option(
+    "--json",
+    "out_json",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the whole Briefing as JSON.",
+)
+@click.option(
+    "--date", "date_", type=click.DateTime(["%Y-%m-%d"]), help="The brief's date (default today)."
+)
 @click.option("--include", multiple=True, help="Glob of files to take from directories.")
 @click.option("--exclude", multiple=True, help="Glob of files to skip in directories.")
 @model_options
@@ -236,7 +252,10 @@ def brief(
         click.echo(f"briefing: skipped {problem.source}: {problem.message}", err=True)
     llm, prompts = _setup(**opts)
     run = make_brief(
-        loaded, llm, prompts=prompts, date=date_.date() if date_ else None,
+        loaded,
+        llm,
+        prompts=prompts,
+        date=date_.date() if date_ else None,
         on_summary=_Progress(len(loaded.articles), "summarizing"),
     )
     markdown = render_markdown(run.briefing)
@@ -269,8 +288,9 @@ def brief(
 @click.option("--include", multiple=True, help="Glob of files to take from directories.")
 @click.option("--exclude", multiple=True, help="Glob of files to skip in directories.")
 @handle_errors
-def extract(inputs: tuple[str, ...], as_json: bool, include: tuple[str, ...],
-            exclude: tuple[str, ...]) -> None:
+def extract(
+    inputs: tuple[str, ...], as_json: bool, include: tuple[str, ...], exclude: tuple[str, ...]
+) -> None:
     """Print the clean articles found in files, directories, URLs or - (stdin)."""
     from briefing.pipeline import load
 
@@ -283,8 +303,14 @@ def extract(inputs: tuple[str, ...], as_json: bool, include: tuple[str, ...],
     else:
         for article in loaded.articles:
             meta = " · ".join(
-                x for x in (article.outlet, article.published and article.published.isoformat(),
-                            article.byline, article.url or article.source) if x
+                x
+                for x in (
+                    article.outlet,
+                    article.published and article.published.isoformat(),
+                    article.byline,
+                    article.url or article.source,
+                )
+                if x
             )
             click.echo(f"# {article.title}\n{meta}\n\n{article.text}\n")
     if loaded.problems:

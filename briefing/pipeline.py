@@ -54,6 +54,9 @@ def load(
         stdin=stdin,
         on_error=on_error,
     )
+    from briefing.ingest.dedupe import dedupe
+
+    articles = dedupe(articles)
     if not articles and problems:
         if len(problems) == 1:
             raise InputError(problems[0].message)

@@ -29,7 +29,7 @@ _DELIMITER_RE = re.compile(r"<\s*(/?)\s*(article)\b", re.IGNORECASE)
 
 def neutralize(text: object) -> str:
     """Article text as inert data: it cannot close or open the ``<article>`` block."""
-    return _DELIMITER_RE.sub(lambda m: f"‹{m.group(1)}{m.group(2)}", str(text))
+    return _DELIMITER_RE.sub(lambda m: f"‹{m.group(1)}{m.group(2)}", str(text))  # noqa: RUF001
 
 
 def packaged_prompts_dir() -> Path:

@@ -28,6 +28,7 @@ from briefing.models import (
     Region,
     Sentence,
     SummaryOutput,
+    SummaryStatus,
     Usage,
 )
 from briefing.prompts import Prompts
@@ -107,7 +108,7 @@ class Summarizer:
         except SummaryValidationError as e:
             log.warning("article %s failed: %s", article.id, e)
             return self._summary(article, None, "failed", usage, len(chunks) or 1, error=str(e))
-        status = "repaired" if result.repaired else "ok"
+        status: SummaryStatus = "repaired" if result.repaired else "ok"
         return self._summary(article, result.output, status, usage, len(chunks))
 
     def summarize_all(
@@ -167,7 +168,8 @@ class Summarizer:
             repaired |= result.repaired
         if not parts:
             raise SummaryValidationError(
-                f"all {len(chunks)} parts of the long article failed", n_attempts=len(chunks),
+                f"all {len(chunks)} parts of the long article failed",
+                n_attempts=len(chunks),
                 last_completion=None,
             )
         merged = self._reduce(article, parts, schema)
@@ -192,7 +194,9 @@ class Summarizer:
                     usage += result.usage
                     merged.append(result.output)
                 except SummaryValidationError as e:
-                    log.warning("article %s: merge failed (%s); merging mechanically", article.id, e)
+                    log.warning(
+                        "article %s: merge failed (%s); merging mechanically", article.id, e
+                    )
                     merged.append(merge_mechanically(group))
             if len(merged) == len(parts):  # no progress possible: every group was single
                 merged = [merge_mechanically(merged)]
@@ -206,7 +210,9 @@ class Summarizer:
         groups: list[list[SummaryOutput]] = [[]]
         for part in parts:
             candidate = [*groups[-1], part]
-            too_big = self.llm.count_message_tokens(self._merge_messages(article, candidate)) > limit
+            too_big = (
+                self.llm.count_message_tokens(self._merge_messages(article, candidate)) > limit
+            )
             if groups[-1] and too_big:
                 groups.append([part])
             else:
@@ -255,7 +261,7 @@ class Summarizer:
         self,
         article: Article,
         output: SummaryOutput | None,
-        status: str,
+        status: SummaryStatus,
         usage: Usage,
         chunks: int,
         *,
@@ -268,7 +274,7 @@ class Summarizer:
             url=article.url,
             source=article.source,
             published=article.published,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             content=output,
             error=error,
             chunks=chunks,

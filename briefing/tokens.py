@@ -6,6 +6,7 @@ come from an installed package, so counting tokens never touches the network.
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -31,13 +32,14 @@ def encoding_name_for_model(model: str) -> str:
 def get_encoding(name: str = "o200k_base") -> tiktoken.Encoding:
     """A tiktoken ``Encoding`` built from packaged data (no download)."""
     import tiktoken
-    from bpe_openai import registry
 
-    constructors = {"o200k_base": registry.o200k_base, "cl100k_base": registry.cl100k_base}
-    try:
-        spec = constructors[name]()
-    except KeyError:
-        raise ValueError(f"unknown encoding {name!r}; known: {sorted(constructors)}") from None
+    if name not in ("o200k_base", "cl100k_base"):
+        raise ValueError(f"unknown encoding {name!r}; known: o200k_base, cl100k_base")
+    with warnings.catch_warnings():  # bpe-openai reads its data with a deprecated API
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from bpe_openai import registry
+
+        spec = getattr(registry, name)()
     return tiktoken.Encoding(**spec)
 
 

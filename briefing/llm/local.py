@@ -80,7 +80,9 @@ class LocalLLM:
         except (ValueError, RuntimeError) as e:
             raise ModelNotFoundError(f"Could not load GGUF model {path}: {e}") from e
         trained = self._llama.metadata.get(f"{self._arch()}.context_length")
-        self.context_window = min(self._llama.n_ctx(), int(trained)) if trained else self._llama.n_ctx()
+        self.context_window = (
+            min(self._llama.n_ctx(), int(trained)) if trained else self._llama.n_ctx()
+        )
         self._lock = threading.Lock()
         self._grammars: dict[str, Any] = {}
 

@@ -8,14 +8,17 @@ remembered. Retries live in :mod:`briefing.llm.retry` (the SDK's own are switche
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Sequence
+import os
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from briefing.errors import ConfigError, ModelNotFoundError, ProviderError
 from briefing.llm.base import Completion, JsonSchema, Message
-from briefing.llm.retry import RetryPolicy, call_with_retries
-from briefing.llm.schema import strict_schema
+from briefing.llm.retry import RetryPolicy, call_with_retries, is_format_rejection
+from briefing.llm.schema import grammar_schema, strict_schema
 from briefing.models import Usage
 
 log = logging.getLogger(__name__)
@@ -61,11 +64,13 @@ class OpenAILLM:
         connect_timeout: float = 10.0,
         read_timeout: float = 120.0,
         retry: RetryPolicy | None = None,
-        structured: str = "json_schema",
+        structured: str | None = None,
         client: Any = None,
+        sleep: Callable[[float], Any] = time.sleep,
     ) -> None:
         import openai
 
+        structured = structured or os.environ.get("BRIEFING_STRUCTURED") or "json_schema"
         if structured not in STRUCTURED_MODES:
             raise ConfigError(
                 f"Unknown structured-output mode {structured!r}; use one of {STRUCTURED_MODES}."
@@ -88,9 +93,11 @@ class OpenAILLM:
             )
         self._client = client
         self.base_url = str(client.base_url)
+        self._is_openai = "api.openai.com" in self.base_url
         self.model = model or DEFAULT_MODEL
         self.context_window = context_window or context_window_for(self.model)
         self.retry = retry or RetryPolicy()
+        self._sleep = sleep
         self.structured = structured
 
     # -- tokens --------------------------------------------------------------------------
@@ -111,7 +118,7 @@ class OpenAILLM:
                 "json_schema": {"name": name, "strict": True, "schema": strict_schema(schema)},
             }
         if self.structured == "json_object":
-            return {"type": "json_object", "schema": schema}
+            return {"type": "json_object", "schema": grammar_schema(schema)}
         if self.structured == "json_object_plain":
             return {"type": "json_object"}
         return None
@@ -129,48 +136,24 @@ class OpenAILLM:
         chat = [{"role": m.role, "content": m.content} for m in messages]
         while True:
             response_format = self._response_format(schema, schema_name)
+            # OpenAI itself wants max_completion_tokens; compatible servers know max_tokens
+            limit_key = "max_completion_tokens" if self._is_openai else "max_tokens"
             kwargs: dict[str, Any] = {
                 "model": self.model,
                 "messages": chat,
-                "max_tokens": max_tokens,
+                limit_key: max_tokens,
                 "temperature": 0,
             }
             if response_format is not None:
                 kwargs["response_format"] = response_format
             try:
                 response = call_with_retries(
-                    lambda: self._client.chat.completions.create(**kwargs), self.retry
+                    functools.partial(self._create, kwargs), self.retry, sleep=self._sleep
                 )
-            except (openai.BadRequestError, openai.UnprocessableEntityError) as e:
-                if self._downgrade(e):
-                    continue
-                raise ProviderError(
-                    f"{self.base_url} rejected the request (HTTP {e.status_code}): "
-                    f"{_server_message(e)}",
-                    status_code=e.status_code,
-                ) from e
-            except openai.AuthenticationError as e:
-                raise ProviderError(
-                    f"{self.base_url} rejected the API key (HTTP 401). Check OPENAI_API_KEY.",
-                    status_code=401,
-                ) from e
-            except openai.PermissionDeniedError as e:
-                raise ProviderError(
-                    f"{self.base_url} denied access (HTTP 403): {_server_message(e)}",
-                    status_code=403,
-                ) from e
-            except openai.NotFoundError as e:
-                raise ModelNotFoundError(
-                    f"Model {self.model!r} was not found at {self.base_url}. "
-                    "Pass --model with a model the server serves.",
-                    status_code=404,
-                ) from e
             except openai.APIStatusError as e:
-                raise ProviderError(
-                    f"{self.base_url} kept failing (HTTP {e.status_code}) after "
-                    f"{self.retry.max_attempts} attempts: {_server_message(e)}",
-                    status_code=e.status_code,
-                ) from e
+                if is_format_rejection(e) and self._downgrade():
+                    continue
+                raise self._status_error(e) from e
             except openai.APITimeoutError as e:
                 raise ProviderError(
                     f"{self.base_url} timed out after {self.retry.max_attempts} attempts; "
@@ -183,22 +166,58 @@ class OpenAILLM:
                 ) from e
             return self._completion(response)
 
-    def _downgrade(self, error: Exception) -> bool:
-        """Step down to a weaker structured-output mode if the server refused this one."""
-        text = _server_message(error).lower()
-        if self.structured == "none" or not any(
-            word in text for word in ("response_format", "json_schema", "schema", "json")
-        ):
+    def _create(self, kwargs: dict[str, Any]) -> Any:
+        return self._client.chat.completions.create(**kwargs)
+
+    def _downgrade(self) -> bool:
+        """Step down to a weaker structured-output mode after the server refused one."""
+        if self.structured == "none":
             return False
-        index = STRUCTURED_MODES.index(self.structured)
-        self.structured = STRUCTURED_MODES[index + 1]
-        log.info("server refused structured mode; falling back to %s", self.structured)
+        refused = self.structured
+        self.structured = STRUCTURED_MODES[STRUCTURED_MODES.index(refused) + 1]
+        log.info("server refused response_format %s; using %s", refused, self.structured)
         return True
+
+    def _status_error(self, e: Any) -> ProviderError:
+        """A one-line, actionable error for an HTTP error the retries could not fix."""
+        status = e.status_code
+        where = self.base_url
+        if status == 401:
+            return ProviderError(
+                f"{where} rejected the API key (HTTP 401). Check OPENAI_API_KEY "
+                "(or BRIEFING_API_KEY for a custom --base-url).",
+                status_code=401,
+            )
+        if status == 403:
+            return ProviderError(
+                f"{where} denied access (HTTP 403): {_server_message(e)}", status_code=403
+            )
+        if status == 404:
+            return ModelNotFoundError(
+                f"Model {self.model!r} was not found at {where}. "
+                "Pass --model with a model the server serves.",
+                status_code=404,
+            )
+        if status in (400, 422):
+            return ProviderError(
+                f"{where} rejected the request (HTTP {status}): {_server_message(e)}",
+                status_code=status,
+            )
+        return ProviderError(
+            f"{where} kept failing (HTTP {status}) after {self.retry.max_attempts} attempts: "
+            f"{_server_message(e)}",
+            status_code=status,
+        )
 
     def _completion(self, response: Any) -> Completion:
         if not response.choices:
-            return Completion(text="", model=self.model, finish_reason="empty",
-                              usage=_usage(response), structured=self.structured)
+            return Completion(
+                text="",
+                model=self.model,
+                finish_reason="empty",
+                usage=_usage(response),
+                structured=self.structured,
+            )
         choice = response.choices[0]
         message = choice.message
         text = message.content or ""

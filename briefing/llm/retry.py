@@ -46,8 +46,20 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
     if isinstance(exc, openai.APIStatusError):
+        if is_format_rejection(exc):
+            return False
         return exc.status_code in (408, 409, 429) or exc.status_code >= 500
     return False
+
+
+def is_format_rejection(exc: BaseException) -> bool:
+    """True when a server refused the request's ``response_format`` (some servers, e.g.
+    llama-cpp-python's, answer a 500 with a validation message instead of a 400)."""
+    status = getattr(exc, "status_code", None)
+    if status not in (400, 422, 500):
+        return False
+    text = str(getattr(exc, "body", None) or exc).lower()
+    return "response_format" in text or "json_schema" in text
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:
@@ -92,7 +104,9 @@ class _Wait:
 def _log_retry(state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
     wait = state.next_action.sleep if state.next_action else 0.0
-    log.warning("model call failed (%s); retry %d in %.1fs", _describe(exc), state.attempt_number, wait)
+    log.warning(
+        "model call failed (%s); retry %d in %.1fs", _describe(exc), state.attempt_number, wait
+    )
 
 
 def _describe(exc: BaseException | None) -> str:

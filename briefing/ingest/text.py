@@ -1,0 +1,769 @@
+"""Split scraped plain-text pages (one or many articles, with site chrome) into clean Articles.
+
+A scraped page is a main article, often followed by teasers or full copies of other
+stories, all wrapped in site furniture. :func:`parse_text_page` works line by line:
+
+1. **Classify every line**: blank; *chrome* (share/hashtag widgets, "Advertisement",
+   newsletter and cookie prompts, "Try Our AI Features", copyright lines like
+   ``© 2025 AFP``, bare video timestamps like ``01:33``, "Read more: ..." links, credit
+   lines) which is dropped; an *end marker* ("Hashtags", "Comments", "Related
+   Articles", "More from ...", "You may also like"...) which closes the current article;
+   *meta* (a relative time "2 hours ago", a date "Published 24 November 2026 08:15
+   GMT", a byline "By Jane Doe", an outlet label "- France 24" or "Source: Reuters",
+   possibly several joined by ``|``); a dash-wrapped sub-heading ``- 'On standby' -``;
+   a *short* line (at most 25 words, no closing period: a title, sub-heading or outlet
+   name); or body *text*.
+2. **Cut the page into articles.** A new article starts at the top of the page, and
+   wherever a meta line follows body text *and* a title sits next to it (the short lines
+   just before it, or those after it before the next body text). Meta lines with no
+   title next to them stay with the current article. After an end marker everything is
+   furniture until a meta line, or a short title followed by a long (40+ word)
+   paragraph, starts a new article; teaser lists (titles without bodies) are dropped.
+3. **Read each article's header** (the lines before its first body paragraph): the
+   title is the longest short line that is not an outlet name; the outlet is the label
+   (``- France 24``), else a short (1-4 word) line beside a time or label, else it is
+   inferred from the body (below); the publication time is the first date or relative
+   time (resolved against ``reference_time``; a date without a time zone is taken as
+   UTC, so every ``published`` is timezone-aware); the byline is the ``By ...`` line.
+4. **Clean the body**: chrome lines and inline video timestamps go, a trailing
+   ``© 2025 AFP`` goes, a paragraph repeating the title goes.
+
+**Outlet inference.** Copyright lines are *not* used (France 24 republishes AFP copy
+with ``© 2025 AFP`` at the end). Instead an outlet names itself in attributions only
+its own reporters can make: "told AFP", "speaking to Reuters", "seen by AFP", "an AFP
+correspondent", or a dateline "BAGHDAD (AFP) -". Known outlets (agencies and large
+newsrooms) are recognized by name; any other all-capitals acronym counts only after
+"told" and when it is not a common organization (UN, NATO...). The most frequent wins.
+
+**Sub-headings** are kept in ``Article.text`` as their own paragraph written
+``## Heading`` (dashes removed, so ``- 'On standby' -`` becomes ``## 'On standby'``);
+:func:`briefing.ingest.sentences.split_sentences` skips such lines, so a sub-heading is
+never a sentence and never glued to one. Short body lines without a final period
+("Not alone") are sub-headings too. Run-in sub-headings that a scraper glued to the
+next sentence are separated when they are a short quoted phrase right after a sentence
+end and right before a capitalized word (``... news. 'God knows' On Friday, ...``);
+unquoted ones (``... programme. Priorities Israel on Saturday ...``) cannot be told
+from a sentence start without a language model and are left as they are.
+
+``Article.text`` is the clean body: paragraphs separated by a blank line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from briefing.ingest.sentences import split_sentences
+from briefing.models import Article
+
+__all__ = ["clean_body", "make_article", "parse_date", "parse_text_page"]
+
+#: Articles found after an end marker ("Related Articles") need this many body words.
+MIN_TRAILING_WORDS = 40
+_MAX_SHORT_WORDS = 25  # longest title
+_MAX_HEADING_WORDS = 12  # longest sub-heading inside a body
+_MAX_OUTLET_WORDS = 4
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# --------------------------------------------------------------------------- chrome
+
+
+def _rx(*alternatives: str) -> re.Pattern[str]:
+    return re.compile(r"^(?:" + "|".join(alternatives) + r")$", re.IGNORECASE)
+
+
+_SOCIAL = (
+    r"(?:facebook|twitter|x|whatsapp|linkedin|reddit|telegram|pinterest|messenger|email|"
+    r"e-mail|bluesky|threads|flipboard|copy link|print|save|share|tweet|copy|link copied)"
+)
+_CHROME = _rx(
+    rf"share(?: this| the)?(?: article| story| page| post| on {_SOCIAL})?:?",
+    rf"{_SOCIAL}(?:\s*[|·•,/]?\s*{_SOCIAL})*",
+    r"#[\w-]+(?:[\s,]+#[\w-]+)*",
+    r"try our ai features",
+    r"explore what .{1,60} can do for you:?",
+    r"no comments yet\W*",
+    r"be the first to comment.*",
+    r"(?:leave|add|post|write) a comment.*",
+    r"(?:view|show|read|load|see) (?:all )?(?:\d+ )?comments?.*",
+    r"\d+ comments?",
+    r"(?:log|sign) ?in to (?:comment|reply|continue).*",
+    r"advertisement|advert|ads?|sponsored(?: content)?|paid content|promoted(?: content)?",
+    r"(?:story|article) continues below(?: advertisement)?",
+    r"scroll (?:down )?to continue.*|continue reading.*",
+    r"skip (?:to (?:main )?content|advertisement|ad)",
+    r"(?:sign up|subscribe|register)(?: now| today| here)?(?: (?:for|to) .{0,80})?",
+    r"(?:get|receive) (?:our|the) .{0,60}newsletter.*",
+    r".{0,80}\b(?:delivered|straight|direct|sent) to your inbox\b.{0,80}",
+    r".{0,40}newsletter(?: sign[- ]?up)?:?",
+    r"already (?:a subscriber|have an account)\?.*",
+    r"enter your e-?mail(?: address)?.*|by (?:signing up|subscribing|clicking).*",
+    r"(?:accept|reject|allow|decline)(?: all)?(?: cookies)?|i (?:agree|accept)|got it|ok(?:ay)?",
+    r"(?:manage|customi[sz]e) (?:cookies|preferences|settings|consent|choices).*",
+    r"cookie (?:settings|preferences|policy|notice|consent).*",
+    r"©.{0,80}|\(c\) ?\d{4}.{0,80}|copyright (?:©|\(c\))? ?\d{4}.{0,80}|all rights reserved\.?",
+    r"\d{1,2}:\d{2}(?::\d{2})?",
+    r"read (?:more|also|next)\b.{0,200}|see also:.{0,200}|more on this story:?.{0,200}",
+    r"(?:tags|topics|keywords|filed under|categories|category):\s.{0,200}",
+    r"(?:reporting|writing|editing|additional reporting|compiled|edited|translated)"
+    r" by .{1,200}",
+    r"(?:image|photo|picture|video|graphic)(?: caption| credit| source)?\s*[:,].{0,300}",
+    r"(?:listen|watch)(?: to)?(?: this| the)?(?: article| story| now| live| video)?"
+    r"(?: \(\d+ min\))?",
+    r"\d+[- ]min(?:ute)?s? read",
+    r"(?:click|tap) here.*",
+    r"follow (?:us|.{1,40} on (?:twitter|x|facebook|instagram|telegram|whatsapp)).*",
+    r"download (?:the|our) .{0,30}app.*",
+    r"menu|search|home|log ?in|sign ?in|log ?out|close|back to top|top stories|more|"
+    r"loading\W*|open in app|most recent|newest|oldest|reply|like|report",
+)
+# long cookie banners: a line that talks about cookies and consent
+_COOKIE = re.compile(
+    r"\bcookies?\b.*\b(?:consent|accept|preferences|settings|policy|experience|partners)\b"
+    r"|\b(?:we|our partners) use cookies\b",
+    re.IGNORECASE,
+)
+_END = _rx(
+    r"hashtags?|tags?:?|topics?:?|keywords?:?",
+    r"related(?: articles| stories| content| news| coverage| topics| posts| reading)?:?",
+    r"more (?:stories|news|articles|from .{1,40}|on (?:this|these) (?:story|stories|topics?))\W*",
+    r"you (?:may|might) (?:also )?(?:like|enjoy|be interested in)\W*",
+    r"recommended(?: for you| stories| articles| reading)?\W*",
+    r"most (?:read|popular|viewed|shared|watched)\W*|trending(?: now| stories| news)?\W*",
+    r"read next\W*|what to read next\W*|further reading\W*|latest (?:news|stories)\W*",
+    r"comments?(?: \(\d+\))?\W*|discussion\W*|editor'?s picks\W*|in other news\W*",
+    r"around the web\W*|popular(?: now)?\W*|top stories\W*",
+)
+_COPYRIGHT_SUFFIX = re.compile(r"\s*(?:©|\(c\)|copyright)\s*\d{4}\s+[\w .&'\u2019-]{1,40}$", re.I)
+_INLINE_TIMESTAMP = re.compile(
+    r"(?<=[.!?\u2026\"'\u201d\u2019)])\s+\d{1,2}:\d{2}(?::\d{2})?\s+(?=\S)"
+)
+_RUN_IN_HEADING = re.compile(
+    r"(?P<pre>[.!?\u2026][\"'\u201d\u2019)]*\s+|^)"
+    r"(?P<q1>[\u2018'\"\u201c])(?P<head>[A-Z](?:[^'\u2019\"\u201d.,;:!?\n]|['\u2019](?=\w)){1,80}?)(?P<q2>[\u2019'\"\u201d])"
+    r"\s+(?=[A-Z])"
+)
+_DASH_HEADING = re.compile(r"^[-\u2013\u2014]\s+(?P<head>\S.{0,120}?)\s+[-\u2013\u2014]$")
+
+# --------------------------------------------------------------------------- meta lines
+
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
+_TZ_HOURS = {
+    "z": 0.0, "utc": 0.0, "gmt": 0.0, "bst": 1.0, "ist": 1.0, "cet": 1.0, "cest": 2.0,
+    "wat": 1.0, "eet": 2.0, "eest": 3.0, "cat": 2.0, "sast": 2.0, "msk": 3.0, "eat": 3.0,
+    "ast": 3.0, "gst": 4.0, "pkt": 5.0, "wib": 7.0, "hkt": 8.0, "sgt": 8.0, "jst": 9.0,
+    "kst": 9.0, "aest": 10.0, "aedt": 11.0, "nzst": 12.0, "nzdt": 13.0, "est": -5.0,
+    "edt": -4.0, "cst": -6.0, "cdt": -5.0, "mst": -7.0, "mdt": -6.0, "pst": -8.0,
+    "pdt": -7.0,
+}  # fmt: skip
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+"
+_TZ = (
+    r"(?P<tz>(?:utc|gmt)[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}:?\d{2}|"
+    + "|".join(sorted(_TZ_HOURS, key=len, reverse=True))
+    + r")\b"
+)
+_CLOCK = r"(?P<h>\d{1,2})[:.h](?P<mi>\d{2})(?::(?P<s>\d{2}))?\s*(?P<ampm>[ap]\.?m\.?)?"
+_DATE = re.compile(
+    rf"^(?:{_WEEKDAY})?(?:"
+    rf"(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m1>{_MONTH}),?\s+(?P<y1>\d{{4}})"
+    rf"|(?P<m2>{_MONTH})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y2>\d{{4}})"
+    rf"|(?P<y3>\d{{4}})-(?P<m3>\d{{2}})-(?P<d3>\d{{2}})"
+    rf")(?:(?:,|\s+at|\s+-|\s*[Tt]|\s)\s*{_CLOCK})?(?:\s*\(?{_TZ}\)?)?$",
+    re.IGNORECASE,
+)
+_CLOCK_FIRST = re.compile(rf"^{_CLOCK}(?:\s*{_TZ})?,?\s+(?:on\s+)?(?P<rest>.+)$", re.I)
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_NUMBERS |= {"seven": 7, "eight": 8, "nine": 9, "ten": 10, "few": 3, "several": 3}
+_RELATIVE = re.compile(
+    r"^(?:about |around |over |nearly |almost )?(?P<n>\d+|an?|one|two|three|four|five|six|"
+    r"seven|eight|nine|ten|a few|few|several)\s*(?P<unit>s|secs?|seconds?|m|mins?|minutes?|h|"
+    r"hrs?|hours?|d|days?|w|wks?|weeks?|mos?|months?|y|yrs?|years?)\s+ago$",
+    re.IGNORECASE,
+)
+_UNIT_SECONDS = {
+    "s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600,
+    "hr": 3600, "hour": 3600, "d": 86400, "day": 86400, "w": 604800, "wk": 604800,
+    "week": 604800, "mo": 2592000, "month": 2592000, "y": 31536000, "yr": 31536000,
+    "year": 31536000,
+}  # fmt: skip
+_DATE_PREFIX = re.compile(
+    r"^(?:(?:first |last )?(?:published|updated|posted|modified|issued|date)"
+    r"(?:\s+(?:on|at))?\s*:?\s*)",
+    re.IGNORECASE,
+)
+_META_SEPARATOR = re.compile(r"\s+[|•·]\s+|\s*\|\s*")
+_BYLINE = re.compile(
+    r"^(?:(?:written |reported )?by|author:|words by)\s+(?P<name>[^\W\d_][^\n]{1,150})$",
+    re.IGNORECASE,
+)
+_LABEL = re.compile(r"^(?:[-\u2013\u2014•|]|source:|via)\s*(?P<name>[^\W_][^\n]{0,60})$", re.I)
+_MINOR_WORDS = _wordset("of the and de la le du des al el for on in at news & - 's")
+
+
+@dataclass
+class _Meta:
+    published: dt.datetime | None = None
+    byline: str | None = None
+    outlet: str | None = None
+
+
+class _Kind(enum.Enum):
+    BLANK = "blank"
+    CHROME = "chrome"
+    END = "end"
+    META = "meta"
+    HEADING = "heading"  # dash-wrapped sub-heading
+    SHORT = "short"
+    TEXT = "text"
+
+
+@dataclass
+class _Line:
+    kind: _Kind
+    text: str
+    meta: _Meta | None = None
+
+
+@dataclass
+class _Segment:
+    header: list[_Line] = field(default_factory=list)
+    body: list[_Line] = field(default_factory=list)
+    after_end: bool = False  #: started after an end marker ("Related Articles")
+    started: bool = False  #: has body text
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def parse_text_page(
+    text: str,
+    *,
+    source: str,
+    reference_time: dt.datetime | None = None,
+    url: str | None = None,
+) -> list[Article]:
+    """Split a scraped text page into its articles, in page order.
+
+    ``reference_time`` resolves relative times ("2 hours ago"); it defaults to now
+    (UTC) and a naive value is taken as UTC. Returns ``[]`` when the page holds no
+    article text. Every article has ``text`` (the clean body) and ``sentences``.
+    """
+    ref = _aware(reference_time or dt.datetime.now(dt.UTC))
+    lines = [_classify(line, ref) for line in _unwrap(_normalize(text).split("\n"))]
+    articles = []
+    for segment in _segments(lines):
+        article = _to_article(segment, source=source, url=url)
+        if article is not None:
+            articles.append(article)
+    return articles
+
+
+def make_article(
+    *,
+    title: str,
+    body: str,
+    source: str,
+    outlet: str | None = None,
+    url: str | None = None,
+    published: dt.datetime | None = None,
+    byline: str | None = None,
+    language: str | None = None,
+) -> Article:
+    """Build an Article from a title and an already clean body, filling ``sentences``."""
+    return Article(
+        title=" ".join(title.split()),
+        text=body,
+        outlet=outlet,
+        url=url,
+        published=_aware(published) if published else None,
+        byline=byline,
+        language=language,
+        source=source,
+        sentences=split_sentences(body, language),
+    )
+
+
+def clean_body(paragraphs: Iterable[str]) -> str:
+    """Join body paragraphs into ``Article.text``, dropping chrome and splitting headings.
+
+    Lines that are furniture (see the module docstring) are removed, inline video
+    timestamps and trailing copyright notices are cut, quoted run-in sub-headings are
+    separated, and sub-headings become ``## Heading`` paragraphs.
+    """
+    out: list[str] = []
+    for raw in paragraphs:
+        for part in _clean_paragraph(raw):
+            out.append(part)
+    return "\n\n".join(_trim_headings(out))
+
+
+def parse_date(value: str, reference_time: dt.datetime | None = None) -> dt.datetime | None:
+    """Parse a date line ("Published 24 Nov 2026 08:15 GMT", "2 hours ago"), or ``None``.
+
+    Relative times are resolved against ``reference_time`` (default now, UTC); results
+    are always timezone-aware (UTC when the text names no zone).
+    """
+    ref = _aware(reference_time or dt.datetime.now(dt.UTC))
+    text = _DATE_PREFIX.sub("", " ".join(value.split())).strip(" .")
+    if not text:
+        return None
+    low = text.lower()
+    if low in ("just now", "moments ago", "a moment ago", "now"):
+        return ref
+    if low == "yesterday":
+        return ref - dt.timedelta(days=1)
+    rel = _RELATIVE.match(text)
+    if rel:
+        n_text = rel["n"].lower()
+        n = int(n_text) if n_text.isdigit() else _NUMBERS.get(n_text.removeprefix("a "), 1)
+        unit = rel["unit"].lower()
+        unit = unit if unit in _UNIT_SECONDS else unit.rstrip("s")
+        seconds = _UNIT_SECONDS.get(unit)
+        return ref - dt.timedelta(seconds=n * seconds) if seconds else None
+    clock_first = _CLOCK_FIRST.match(text)
+    if clock_first:
+        day = _absolute(clock_first["rest"])
+        if day is None:
+            return None
+        return _with_clock(day, clock_first)
+    return _absolute(text)
+
+
+# --------------------------------------------------------------------------- lines
+
+
+def _normalize(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"[\u200b\u200c\u200d\u2060\ufeff]", "", text)
+    text = re.sub(r"[\u00a0\u2007\u202f\t\f\v]", " ", text)
+    return "\n".join(line.strip() for line in text.split("\n"))
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Re-join hard-wrapped paragraphs (e-mail style text wrapped at ~72 columns)."""
+    lengths = sorted(len(line) for line in lines if line)
+    if len(lengths) < 6:
+        return lines
+    width = lengths[int(len(lengths) * 0.9)]
+    full = sum(1 for n in lengths if width - 20 <= n <= width)
+    if width > 100 or full < len(lengths) * 0.5:
+        return lines
+    out: list[str] = []
+    for line in lines:
+        prev = out[-1] if out else ""
+        if line and prev and len(prev) >= width - 20 and not _BYLINE.match(line):
+            out[-1] = f"{prev} {line}"
+        else:
+            out.append(line)
+    return out
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _is_chrome(line: str) -> bool:
+    if _CHROME.match(line):
+        return True
+    return _words(line) <= 80 and _COOKIE.search(line) is not None
+
+
+def _classify(line: str, ref: dt.datetime) -> _Line:
+    if not line:
+        return _Line(_Kind.BLANK, line)
+    if _END.match(line):
+        return _Line(_Kind.END, line)
+    meta = _parse_meta(line, ref)
+    if meta is not None:
+        return _Line(_Kind.META, line, meta)
+    if _is_chrome(line):
+        return _Line(_Kind.CHROME, line)
+    heading = _DASH_HEADING.match(line)
+    if heading:
+        return _Line(_Kind.HEADING, heading["head"])
+    if _is_short(line):
+        return _Line(_Kind.SHORT, line)
+    return _Line(_Kind.TEXT, line)
+
+
+def _is_short(line: str) -> bool:
+    if _words(line) > _MAX_SHORT_WORDS or len(line) > 200:
+        return False
+    stripped = line.rstrip("\"'\u201d\u2019\u00bb)]")
+    if not stripped or stripped[-1] in ".:;,\u2026":
+        return False
+    return not (stripped[-1] in "?!" and line[0] in "\"'\u201c\u2018\u00ab")
+
+
+def _is_name(text: str) -> bool:
+    """Looks like an outlet name: 1-4 words, each capitalized (or a minor word)."""
+    words = text.split()
+    if not 1 <= len(words) <= _MAX_OUTLET_WORDS or text[-1] in ".!?,;:":
+        return False
+    return all(w[0].isupper() or w[0].isdigit() or w.lower() in _MINOR_WORDS for w in words)
+
+
+def _parse_meta(line: str, ref: dt.datetime) -> _Meta | None:
+    if _words(line) > 20:
+        return None
+    meta = _Meta()
+    parts = [p.strip() for p in _META_SEPARATOR.split(line) if p.strip()]
+    for part in parts:
+        byline = _BYLINE.match(part)
+        if byline and _is_byline_name(byline["name"]):
+            meta.byline = meta.byline or byline["name"].strip()
+            continue
+        when = parse_date(part, ref)
+        if when is not None:
+            meta.published = meta.published or when
+            continue
+        label = _LABEL.match(part)
+        if label and _is_name(label["name"].strip()) and not _DASH_HEADING.match(part):
+            meta.outlet = meta.outlet or label["name"].strip()
+            continue
+        if len(parts) > 1 and _is_name(part):  # "Reuters | 2 hours ago"
+            meta.outlet = meta.outlet or part
+            continue
+        return None
+    return meta if (meta.byline or meta.published or meta.outlet) else None
+
+
+def _is_byline_name(name: str) -> bool:
+    words = name.split()
+    if len(words) > 12 or (name.rstrip()[-1:] in ".!?:;" and not re.search(r"\b[A-Z]\.$", name)):
+        return False
+    caps = [w for w in words if w[0].isupper()]
+    return bool(words) and words[0][0].isupper() and len(caps) >= min(2, len(words))
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _absolute(text: str) -> dt.datetime | None:
+    m = _DATE.match(text)
+    if not m:
+        return None
+    try:
+        if m["y1"]:
+            day = dt.datetime(int(m["y1"]), _month(m["m1"]), int(m["d1"]))
+        elif m["y2"]:
+            day = dt.datetime(int(m["y2"]), _month(m["m2"]), int(m["d2"]))
+        else:
+            day = dt.datetime(int(m["y3"]), int(m["m3"]), int(m["d3"]))
+    except ValueError:
+        return None
+    return _with_clock(day, m)
+
+
+def _month(name: str) -> int:
+    return _MONTHS.get(name.lower()[:3], 0)
+
+
+def _with_clock(day: dt.datetime, m: re.Match[str]) -> dt.datetime | None:
+    hour = int(m["h"]) if m["h"] else 0
+    minute = int(m["mi"]) if m["mi"] else 0
+    second = int(m["s"]) if m["s"] else 0
+    ampm = (m["ampm"] or "").lower().replace(".", "")
+    if ampm == "pm" and hour < 12:
+        hour += 12
+    elif ampm == "am" and hour == 12:
+        hour = 0
+    tz = _zone(m["tz"])
+    try:
+        return day.replace(hour=hour, minute=minute, second=second, tzinfo=tz or dt.UTC)
+    except ValueError:
+        return None
+
+
+def _zone(name: str | None) -> dt.tzinfo | None:
+    """The zone named by ``name`` (an abbreviation from ``_TZ_HOURS`` or an offset)."""
+    if not name:
+        return None
+    low = name.lower()
+    offset = re.fullmatch(r"(?:utc|gmt)?([+-])(\d{1,2}):?(\d{2})?", low)
+    if offset:
+        sign = 1 if offset[1] == "+" else -1
+        delta = dt.timedelta(hours=int(offset[2]), minutes=int(offset[3] or 0))
+        return dt.timezone(sign * delta)
+    return dt.timezone(dt.timedelta(hours=_TZ_HOURS.get(low, 0.0)))
+
+
+# --------------------------------------------------------------------------- segments
+
+
+def _segments(lines: list[_Line]) -> list[_Segment]:
+    segments: list[_Segment] = []
+    current: _Segment | None = _Segment()
+    pending: list[_Line] = []  # short/meta lines seen after an end marker
+    for line in lines:
+        kind = line.kind
+        if kind is _Kind.CHROME:
+            continue
+        if kind is _Kind.END:
+            if current is not None:
+                segments.append(current)
+            current, pending = None, []
+            continue
+        if current is None:  # after an end marker: furniture until an article starts
+            if kind is _Kind.BLANK:
+                pending = []
+            elif kind is _Kind.META:
+                current = _Segment(header=[*pending, line], after_end=True)
+                pending = []
+            elif kind in (_Kind.SHORT, _Kind.HEADING):
+                pending.append(line)
+            elif any(p.kind is _Kind.SHORT for p in pending) and (
+                _words(line.text) >= MIN_TRAILING_WORDS
+            ):
+                current = _Segment(header=pending, body=[line], after_end=True, started=True)
+                pending = []
+            else:
+                pending = []
+            continue
+        if kind is _Kind.BLANK:
+            if current.started:
+                current.body.append(line)
+            continue
+        if not current.started:
+            if kind is _Kind.TEXT:
+                current.body.append(line)
+                current.started = True
+            elif kind is _Kind.HEADING and any(s.kind is _Kind.SHORT for s in current.header):
+                current.body.append(line)
+            else:
+                current.header.append(line)
+            continue
+        if kind is _Kind.META:
+            # a new article may start here: take the short lines just before as its header
+            moved = _trailing_shorts(current.body)
+            segments.append(current)
+            current = _Segment(header=[*moved, line])
+            continue
+        current.body.append(line)
+    if current is not None:
+        segments.append(current)
+    return _merge_untitled(segments)
+
+
+def _trailing_shorts(body: list[_Line]) -> list[_Line]:
+    moved: list[_Line] = []
+    while body and body[-1].kind in (_Kind.SHORT, _Kind.BLANK) and len(moved) < 3:
+        line = body.pop()
+        if line.kind is _Kind.SHORT:
+            moved.insert(0, line)
+    return moved
+
+
+def _merge_untitled(segments: list[_Segment]) -> list[_Segment]:
+    """A segment started by a meta line but without a title belongs to the previous one."""
+    merged: list[_Segment] = []
+    for segment in segments:
+        has_title = any(line.kind is _Kind.SHORT for line in segment.header)
+        if merged and not has_title and not segment.after_end:
+            previous = merged[-1]
+            previous.body.extend(segment.header)
+            previous.body.extend(segment.body)
+            previous.started = previous.started or segment.started
+            continue
+        merged.append(segment)
+    return merged
+
+
+# --------------------------------------------------------------------------- articles
+
+
+def _to_article(segment: _Segment, *, source: str, url: str | None) -> Article | None:
+    meta = _Meta()
+    label_names: set[str] = set()
+    shorts: list[tuple[int, _Line]] = []
+    for i, line in enumerate(segment.header):
+        if line.meta is not None:
+            meta.published = meta.published or line.meta.published
+            meta.byline = meta.byline or line.meta.byline
+            if line.meta.outlet:
+                meta.outlet = meta.outlet or line.meta.outlet
+                label_names.add(line.meta.outlet.lower())
+        elif line.kind is _Kind.SHORT:
+            shorts.append((i, line))
+    candidates = [(i, s) for i, s in shorts if s.text.lower() not in label_names]
+    title_line = max(candidates, key=lambda c: _words(c[1].text), default=None)
+    if meta.outlet is None:
+        meta.outlet = _outlet_line(segment.header, shorts, title_line)
+
+    paragraphs: list[str] = []
+    for line in [*(h for h in segment.header if h.kind is _Kind.HEADING), *segment.body]:
+        if line.kind is _Kind.META and line.meta is not None:  # merged-in meta lines
+            if not (line.meta.published or line.meta.byline):  # "- Iran": a list item
+                paragraphs.append(line.text)
+            meta.published = meta.published or line.meta.published
+            meta.byline = meta.byline or line.meta.byline
+        elif line.kind is _Kind.HEADING or (
+            line.kind is _Kind.SHORT and _words(line.text) <= _MAX_HEADING_WORDS
+        ):
+            paragraphs.append(f"## {line.text}")
+        elif line.kind in (_Kind.TEXT, _Kind.SHORT):
+            paragraphs.append(line.text)
+    title = title_line[1].text if title_line else ""
+    if title:
+        paragraphs = [p for p in paragraphs if p.lower() != title.lower()]
+    body = clean_body(paragraphs)
+    if segment.after_end and _words(body) < MIN_TRAILING_WORDS:
+        return None
+    article = make_article(
+        title=title or "untitled",
+        body=body,
+        source=source,
+        outlet=meta.outlet or infer_outlet(body),
+        url=url,
+        published=meta.published,
+        byline=meta.byline,
+    )
+    if not article.sentences:
+        return None
+    if not title:  # no headline on the page: the first sentence stands in
+        return make_article(
+            title=_fallback_title(article.sentences[0].text),
+            body=body,
+            source=source,
+            outlet=article.outlet,
+            url=url,
+            published=article.published,
+            byline=article.byline,
+        )
+    return article
+
+
+def _outlet_line(
+    header: list[_Line], shorts: list[tuple[int, _Line]], title: tuple[int, _Line] | None
+) -> str | None:
+    """A short outlet-name line next to a time or label line ("Reuters" / "2 hours ago")."""
+    for i, line in shorts:
+        if title is not None and i == title[0]:
+            continue
+        near = [header[j] for j in (i - 1, i + 1) if 0 <= j < len(header)]
+        if _is_name(line.text) and any(n.kind is _Kind.META for n in near):
+            return line.text
+    return None
+
+
+def _fallback_title(sentence: str, max_words: int = 14) -> str:
+    words = sentence.split()
+    if len(words) <= max_words:
+        return sentence.rstrip(".")
+    return " ".join(words[:max_words]) + "\u2026"
+
+
+def _clean_paragraph(raw: str) -> list[str]:
+    text = " ".join(raw.split())
+    if not text:
+        return []
+    if text.startswith("## "):
+        return [text]
+    heading = _DASH_HEADING.match(text)
+    if heading:
+        return [f"## {heading['head']}"]
+    if _END.match(text) or _is_chrome(text):
+        return []
+    text = _INLINE_TIMESTAMP.sub("\n", text)
+    text = _COPYRIGHT_SUFFIX.sub("", text)
+    text = _RUN_IN_HEADING.sub(_run_in, text)
+    return [part.strip() for part in text.split("\n") if part.strip()]
+
+
+def _run_in(m: re.Match[str]) -> str:
+    head = m["head"].strip()
+    if not 1 <= _words(head) <= 10:
+        return m.group(0)
+    return f"{m['pre'].rstrip()}\n## {m['q1']}{head}{m['q2']}\n"
+
+
+def _trim_headings(paragraphs: list[str]) -> list[str]:
+    """Drop sub-headings that head nothing (at the end or before another heading)."""
+    out: list[str] = []
+    for para in paragraphs:
+        if out and out[-1].startswith("## ") and para.startswith("## "):
+            out.pop()
+        out.append(para)
+    while out and out[-1].startswith("## "):
+        out.pop()
+    return out
+
+
+# --------------------------------------------------------------------------- outlets
+
+#: Outlets recognized by name in attributions (as written after "told [the]"), canonical
+#: name on the right. Matching is case-sensitive: "told the National Assembly" is no outlet.
+KNOWN_OUTLETS: dict[str, str] = {
+    "AFP": "AFP", "Agence France-Presse": "AFP", "Agence France Presse": "AFP",
+    "Reuters": "Reuters", "AP": "AP", "Associated Press": "AP", "Bloomberg": "Bloomberg",
+    "dpa": "dpa", "DPA": "dpa", "EFE": "EFE", "ANSA": "ANSA", "Kyodo": "Kyodo",
+    "Xinhua": "Xinhua", "Yonhap": "Yonhap", "TASS": "TASS", "Interfax": "Interfax",
+    "PTI": "PTI", "ANI": "ANI", "Anadolu": "Anadolu", "BBC": "BBC", "BBC News": "BBC",
+    "CNN": "CNN", "NPR": "NPR", "Al Jazeera": "Al Jazeera", "France 24": "France 24",
+    "FRANCE 24": "France 24", "RFI": "RFI", "DW": "DW", "Sky News": "Sky News",
+    "Guardian": "The Guardian", "Euronews": "Euronews", "New York Times": "The New York Times",
+    "Washington Post": "The Washington Post", "Wall Street Journal": "The Wall Street Journal",
+    "Financial Times": "Financial Times", "Politico": "Politico", "POLITICO": "Politico",
+    "Axios": "Axios", "CNBC": "CNBC", "Fox News": "Fox News", "NBC News": "NBC News",
+    "CBS News": "CBS News", "ABC News": "ABC News", "Telegraph": "The Telegraph",
+    "Economist": "The Economist", "Le Monde": "Le Monde", "Der Spiegel": "Der Spiegel",
+    "Haaretz": "Haaretz", "Times of Israel": "The Times of Israel", "Rudaw": "Rudaw",
+    "Al-Monitor": "Al-Monitor", "Arab News": "Arab News",
+}  # fmt: skip
+#: All-capitals words that are organizations or places, not outlets ("told NATO").
+_NOT_OUTLETS = _wordset(
+    "US USA UK EU UN UAE NATO IAEA WHO ICC ICJ IMF OPEC CIA FBI NSA MP MPS PM CEO TV AI "
+    "IDF IRGC ISIS IS G7 G20 ASEAN AU OSCE UNHCR UNICEF UNRWA WFP NGO NGOS HRW OK"
+)
+_OUTLET_NAME = "|".join(sorted((re.escape(k) for k in KNOWN_OUTLETS), key=len, reverse=True))
+_SELF_ATTRIBUTION = re.compile(
+    r"\b(?:told|telling|speaking to|spoke to|said to|in an interview with|interviewed by|"
+    r"seen by|obtained by|reviewed by|confirmed to|contacted by|wrote to)\s+(?:the\s+)?"
+    rf"(?P<known>{_OUTLET_NAME})\b(?![-\w])"
+    rf"|\b(?:[Aa]n?|[Tt]he)\s+(?P<reporter>{_OUTLET_NAME})\s+(?:correspondent|journalist|"
+    r"reporter|photographer|team|tally|count|videographer|crew)s?\b"
+    rf"|^[A-Z][A-Z .,'\u2019-]{{1,40}}\((?P<dateline>{_OUTLET_NAME})\)\s*[-\u2014\u2013:]",
+    re.MULTILINE,
+)
+_TOLD_ACRONYM = re.compile(r"\btold\s+(?:the\s+)?(?P<acr>[A-Z][A-Z0-9]{1,5})\b(?P<after>\W*\w*)")
+#: Words that may follow "told XYZ" when XYZ is an outlet ("told AFP on Monday").
+_AFTER_OUTLET = _wordset(
+    "on that in last this by at after before when while during from over via and earlier "
+    "late recently"
+)
+
+
+def infer_outlet(body: str) -> str | None:
+    """The outlet an article's own attributions name ("told AFP"), or ``None``."""
+    votes: Counter[str] = Counter()
+    for m in _SELF_ATTRIBUTION.finditer(body):
+        name = m["known"] or m["reporter"] or m["dateline"]
+        votes[KNOWN_OUTLETS[name]] += 1
+    for m in _TOLD_ACRONYM.finditer(body):
+        acr, after = m["acr"], m["after"]
+        next_word = after.strip(" ")
+        if acr in KNOWN_OUTLETS or acr in _NOT_OUTLETS:
+            continue
+        if next_word and next_word[0].isalpha() and next_word.lower() not in _AFTER_OUTLET:
+            continue  # "told UNESCO officials": an organization, not an outlet
+        votes[acr] += 1
+    if not votes:
+        return None
+    return votes.most_common(1)[0][0]

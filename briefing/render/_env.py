@@ -1,0 +1,353 @@
+"""The Jinja2 environments of the renderers and the view of a Briefing that templates see.
+
+Templates ship inside the package (``briefing/render/templates/``) and are loaded with a
+``PackageLoader`` so an installed wheel finds them; a user's ``template_dir`` is searched
+first (``ChoiceLoader``), so copying one template there and editing it overrides just that
+one. Rendering is strict: an undefined variable is an error, never an empty string.
+
+Templates get plain, precomputed values (story numbers, anchors, formatted dates, safe
+link targets) through :func:`build_context`, so they stay free of logic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    TemplateError,
+    select_autoescape,
+)
+
+from briefing.errors import ConfigError
+from briefing.models import ArticleSummary, Briefing, Figure, KeyPoint, Quote, Region
+
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+_LINK_SCHEMES = frozenset({"http", "https"})
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def long_date(day: dt.date) -> str:
+    """``Tuesday 24 November 2026`` (English, whatever the process locale)."""
+    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def published_label(when: dt.datetime | None, edition: dt.date) -> str:
+    """A short publication time: ``Mon 23 Nov, 18:05 UTC``; the year only if it differs."""
+    if when is None:
+        return ""
+    day = f"{_DAYS[when.weekday()][:3]} {when.day} {_MONTHS[when.month - 1][:3]}"
+    if when.year != edition.year:
+        day += f" {when.year}"
+    if when.tzinfo is None and (when.hour, when.minute, when.second) == (0, 0, 0):
+        return day  # a bare date parsed as midnight: no time to show
+    zone = when.tzname() if when.tzinfo is not None else None
+    return f"{day}, {when:%H:%M}" + (f" {zone}" if zone else "")
+
+
+def clean(text: str | None) -> str:
+    """Collapse whitespace (titles scraped from pages can hold newlines and tabs)."""
+    return " ".join((text or "").split())
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is a web link fit for an ``href``, else ``None`` (no ``javascript:``)."""
+    url = (url or "").strip()
+    if not url or any(ch.isspace() for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in _LINK_SCHEMES or not parts.netloc:
+        return None
+    return url
+
+
+def thousands(value: int) -> str:
+    """``12345`` -> ``12,345``."""
+    return f"{value:,}"
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """``1 story``, ``2 stories``."""
+    return f"{count} {singular if count == 1 else (many or singular + 's')}"
+
+
+def slugify(text: str) -> str:
+    """An ASCII anchor id: ``Middle East & North Africa`` -> ``middle-east-north-africa``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "section"
+
+
+def github_slug(text: str) -> str:
+    """The anchor GitHub/GitLab give a Markdown heading (``middle-east--north-africa``)."""
+    kept = re.sub(r"[^\w\- ]", "", text.strip().lower())
+    return kept.replace(" ", "-")
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>~|])")
+
+
+def md_escape(text: str | None) -> str:
+    """Inline Markdown text: whitespace collapsed, markup characters backslash-escaped.
+
+    Escaping ``<`` and ``>`` also keeps raw HTML in an article title from reaching a
+    Markdown renderer that passes HTML through.
+    """
+    escaped = _MD_SPECIAL.sub(r"\\\1", clean(text))
+    # a leading "#", "+", "-" or "1. " would start a heading or list in some positions
+    escaped = re.sub(r"^([#+\-])", r"\\\1", escaped)
+    return re.sub(r"^(\d+)\.(?=\s)", r"\1\\.", escaped)
+
+
+def md_url(url: str) -> str:
+    """A URL safe inside a Markdown autolink ``<...>``."""
+    return url.replace("<", "%3C").replace(">", "%3E")
+
+
+# --------------------------------------------------------------------------- view model
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """The article a story rests on: the target of its footnote-style references."""
+
+    number: int
+    anchor: str
+    outlet: str
+    title: str
+    url: str | None  #: a safe http(s) link, or None
+    raw_url: str  #: the URL as given (shown as text when it is not a safe link)
+    origin: str  #: the input path or URL the article came from
+
+
+@dataclass(frozen=True)
+class StoryView:
+    """One summarized article as the templates show it."""
+
+    number: int
+    anchor: str
+    headline: str
+    topic: str
+    outlet: str
+    published: str
+    published_iso: str
+    summary: str
+    key_points: list[KeyPoint]
+    quotes: list[Quote]
+    figures: list[Figure]
+    countries: list[str]
+    status: str
+    source: SourceView
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """One region with its stories, in briefing order."""
+
+    region: Region
+    name: str
+    anchor: str
+    md_anchor: str
+    stories: list[StoryView]
+
+
+@dataclass(frozen=True)
+class FailedView:
+    """An article that could not be summarized, and why."""
+
+    title: str
+    outlet: str
+    origin: str
+    url: str | None
+    error: str
+
+
+def _source(summary: ArticleSummary, number: int) -> SourceView:
+    return SourceView(
+        number=number,
+        anchor=f"source-{number}",
+        outlet=clean(summary.outlet) or "Unknown outlet",
+        title=clean(summary.title),
+        url=safe_url(summary.url),
+        raw_url=clean(summary.url),
+        origin=clean(summary.source),
+    )
+
+
+def _failed(summary: ArticleSummary) -> FailedView:
+    return FailedView(
+        title=clean(summary.title) or "(untitled)",
+        outlet=clean(summary.outlet),
+        origin=clean(summary.source) if summary.source != "-" else "",
+        url=safe_url(summary.url),
+        error=clean(summary.error) or "no reason recorded",
+    )
+
+
+def _unique(anchor: str, taken: set[str]) -> str:
+    candidate, n = anchor, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{anchor}-{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def build_context(briefing: Briefing) -> dict[str, Any]:
+    """Everything a brief template may use, computed once.
+
+    Summaries without content found in a section (a composer bug, or a failed one that
+    slipped through) are listed with the failures instead of breaking the render.
+    """
+    sections: list[SectionView] = []
+    failed = [_failed(s) for s in briefing.failed]
+    anchors: set[str] = {"contents", "failed", "sources", "colophon"}
+    number = 0
+    for section in briefing.sections:
+        stories: list[StoryView] = []
+        for summary in section.summaries:
+            content = summary.content
+            if content is None:
+                failed.append(_failed(summary))
+                continue
+            number += 1
+            stories.append(
+                StoryView(
+                    number=number,
+                    anchor=f"story-{number}",
+                    headline=clean(content.headline) or clean(summary.title),
+                    topic=clean(content.topic),
+                    outlet=clean(summary.outlet),
+                    published=published_label(summary.published, briefing.date),
+                    published_iso=summary.published.isoformat() if summary.published else "",
+                    summary=clean(content.summary),
+                    key_points=[k for k in content.key_points if clean(k.text)],
+                    quotes=[q for q in content.quotes if clean(q.text)],
+                    figures=[f for f in content.figures if clean(f.value)],
+                    countries=[clean(c) for c in content.countries if clean(c)],
+                    status=summary.status,
+                    source=_source(summary, number),
+                )
+            )
+        if stories:
+            name = str(section.region.value)
+            sections.append(
+                SectionView(
+                    region=section.region,
+                    name=name,
+                    anchor=_unique("region-" + slugify(name), anchors),
+                    md_anchor=github_slug(name),
+                    stories=stories,
+                )
+            )
+    story_count = sum(len(s.stories) for s in sections)
+    usage = briefing.usage
+    return {
+        "briefing": briefing,
+        "title": clean(briefing.title) or "Morning brief",
+        "date_long": long_date(briefing.date),
+        "date_iso": briefing.date.isoformat(),
+        "generated_iso": briefing.generated_at.isoformat(),
+        "generated_label": f"{briefing.generated_at:%Y-%m-%d %H:%M}"
+        + (f" {briefing.generated_at.tzname()}" if briefing.generated_at.tzinfo else ""),
+        "provider": clean(briefing.provider),
+        "model": clean(briefing.model),
+        "prompt_version": clean(briefing.prompt_version),
+        "sections": sections,
+        "stories": [story for section in sections for story in section.stories],
+        "story_count": story_count,
+        "region_count": len(sections),
+        "failed": failed,
+        "usage": usage,
+        "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+    }
+
+
+# --------------------------------------------------------------------------- environment
+
+
+def _loader(template_dir: Path | None) -> BaseLoader:
+    package = PackageLoader("briefing.render", "templates")
+    if template_dir is None:
+        return package
+    return ChoiceLoader([FileSystemLoader(str(template_dir)), package])
+
+
+@lru_cache(maxsize=8)
+def _environment(template_dir: Path | None) -> Environment:
+    env = Environment(
+        loader=_loader(template_dir),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "htm", "xml", "html.j2", "htm.j2", "xml.j2"),
+            default_for_string=True,
+            default=False,
+        ),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        md=md_escape,
+        md_url=md_url,
+        thousands=thousands,
+        clean=clean,
+        names=names,
+    )
+    env.globals.update(plural=plural)
+    return env
+
+
+def environment(template_dir: Path | None = None) -> Environment:
+    """The shared environment; ``template_dir`` (searched first) must be a directory."""
+    if template_dir is not None:
+        template_dir = Path(template_dir).expanduser().resolve()
+        if not template_dir.is_dir():
+            raise ConfigError(
+                f"Template directory {template_dir} does not exist: create it with your "
+                "copies of brief.md.j2 / brief.html.j2, or drop the template option."
+            )
+    return _environment(template_dir)
+
+
+def render_template(name: str, context: dict[str, Any], *, template_dir: Path | None = None) -> str:
+    """Render ``name``; errors in a user's own templates become a :class:`ConfigError`."""
+    env = environment(template_dir)
+    if template_dir is None:
+        return env.get_template(name).render(context)
+    try:
+        return env.get_template(name).render(context)
+    except TemplateError as e:
+        raise ConfigError(
+            f"Template {name} (searched in {template_dir}, then the built-in templates) "
+            f"failed: {e}. Fix the template or remove your copy to use the default."
+        ) from e
+
+
+def names(items: Iterable[str]) -> str:
+    """``a, b and c``."""
+    listed = [i for i in items if i]
+    if len(listed) <= 1:
+        return "".join(listed)
+    return ", ".join(listed[:-1]) + " and " + listed[-1]

@@ -1,0 +1,75 @@
+"""Shared test fixtures: a clean environment per test, cassette settings, a fake model."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from briefing.llm.fake import FakeLLM
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "000_69d1e78211fb2cff.txt"
+#: The server cassettes were recorded against (``make cassettes`` starts it here).
+RECORD_BASE_URL = os.environ.get("BRIEFING_RECORD_BASE_URL", "http://127.0.0.1:8765/v1")
+#: Headers never written to a cassette.
+SECRET_HEADERS = [
+    "authorization",
+    "api-key",
+    "x-api-key",
+    "cookie",
+    "set-cookie",
+    "openai-organization",
+    "openai-project",
+]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test sees the developer's keys, servers or settings; caches go to tmp."""
+    for name in list(os.environ):
+        if name.startswith(("OPENAI_", "BRIEFING_")):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    yield
+
+
+def _scrub_request(request: Any) -> Any:
+    for name in list(request.headers):
+        if name.lower().startswith("x-stainless") or name.lower() in SECRET_HEADERS:
+            del request.headers[name]
+    return request
+
+
+def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    headers = response.get("headers", {})
+    for name in list(headers):
+        if name.lower() in SECRET_HEADERS:
+            del headers[name]
+    return response
+
+
+@pytest.fixture(scope="module")
+def vcr_config() -> dict[str, Any]:
+    return {
+        "filter_headers": SECRET_HEADERS,
+        "before_record_request": _scrub_request,
+        "before_record_response": _scrub_response,
+        "match_on": ["method", "scheme", "host", "port", "path", "body"],
+        "decode_compressed_response": True,
+    }
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    """Cassettes live in ``cassettes/<test_module>/<test_name>.yaml`` at the repo root."""
+    return str(ROOT / "cassettes" / request.module.__name__.rsplit(".", 1)[-1])
+
+
+@pytest.fixture
+def fake_llm() -> FakeLLM:
+    return FakeLLM()

@@ -1,0 +1,118 @@
+"""Tests of near-duplicate detection, with the threshold calibrated on the seed's stories."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import pytest
+
+from briefing.ingest.dedupe import DEFAULT_THRESHOLD, dedupe, similarity
+from briefing.ingest.text import make_article, parse_text_page
+from briefing.models import Article, SourceRef
+
+SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_69d1e78211fb2cff.txt"
+REF = dt.datetime(2025, 6, 17, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def stories() -> list[Article]:
+    """Four different stories on one topic (Iran, Iraq, Israel), three from one outlet."""
+    return parse_text_page(SEED.read_text(encoding="utf-8"), source="seed", reference_time=REF)
+
+
+def _copy(article: Article, body: str, **fields: object) -> Article:
+    values: dict[str, object] = {"title": article.title, "body": body, "source": "copy.html"}
+    values.update(fields)
+    return make_article(**values)  # type: ignore[arg-type]
+
+
+def _edit(text: str, rate: float, seed: int = 7) -> str:
+    """Change ``rate`` of the words, scattered at random (the worst case for shingles)."""
+    rng = random.Random(seed)
+    words = text.split(" ")
+    for i in rng.sample(range(len(words)), int(len(words) * rate)):
+        words[i] = words[i].upper() + "x"
+    return " ".join(words)
+
+
+def test_different_stories_on_one_topic_are_far_below_threshold(stories: list[Article]) -> None:
+    for i, a in enumerate(stories):
+        for b in stories[i + 1 :]:
+            assert similarity(a.text, b.text) < 0.05
+    assert len(dedupe(stories)) == 4
+
+
+@pytest.mark.parametrize(
+    ("rate", "merged"), [(0.01, True), (0.03, True), (0.05, True), (0.15, False)]
+)
+def test_threshold_calibration(stories: list[Article], rate: float, merged: bool) -> None:
+    original = stories[2]
+    edited = _copy(original, _edit(original.text, rate))
+    assert (similarity(original.text, edited.text) >= DEFAULT_THRESHOLD) is merged
+    assert (len(dedupe([original, edited])) == 1) is merged
+
+
+def test_wire_copy_on_another_site_merges(stories: list[Article]) -> None:
+    afp = stories[0]
+    paragraphs = afp.text.split("\n\n")
+    rewritten = "\n\n".join(
+        [
+            "BAGHDAD (AFP) - Iraq is walking a tightrope as war rages next door.",
+            *paragraphs[:-3],  # the last paragraphs cut for space
+        ]
+    ).replace("political analyst", "analyst")
+    copy = _copy(
+        afp,
+        rewritten,
+        title="Iraq walks a tightrope",
+        outlet="The National",
+        url="https://thenational.example/iraq",
+        published=REF,
+    )
+    [kept] = dedupe([copy, afp, *stories[1:2]])[:1]
+    assert kept.text == afp.text  # the longest copy is kept
+    assert kept.published == REF  # filled from the copy
+    assert kept.also_in == [
+        SourceRef(outlet="The National", url="https://thenational.example/iraq", source="copy.html")
+    ]
+
+
+def test_exact_duplicates_from_the_same_source_collapse_silently(stories: list[Article]) -> None:
+    merged = dedupe([stories[1], stories[1], stories[3]])
+    assert [a.title for a in merged] == [stories[1].title, stories[3].title]
+    assert merged[0].also_in == []
+
+
+def test_truncated_copy_merges_by_containment(stories: list[Article]) -> None:
+    full = stories[1]
+    first_third = " ".join(full.text.split(" ")[: len(full.text.split(" ")) // 3])
+    short = _copy(full, first_third, outlet="Yahoo", source="yahoo.txt")
+    assert similarity(full.text, short.text) < DEFAULT_THRESHOLD
+    [kept] = dedupe([short, full])
+    assert kept.text == full.text
+    assert kept.also_in == [SourceRef(outlet="Yahoo", source="yahoo.txt")]
+
+
+def test_groups_are_transitive_and_also_in_is_carried(stories: list[Article]) -> None:
+    base = stories[2]
+    a = _copy(base, _edit(base.text, 0.02, seed=1), outlet="A", source="a")
+    b = _copy(base, _edit(base.text, 0.02, seed=2), outlet="B", source="b")
+    b = b.model_copy(update={"also_in": [SourceRef(outlet="C", url="https://c.example")]})
+    [kept] = dedupe([a, base, b])
+    assert kept.text == max((a.text, base.text, b.text), key=len)
+    outlets = sorted(r.outlet or "" for r in kept.also_in)
+    assert len(kept.also_in) == 3 and "C" in outlets
+
+
+def test_order_is_kept_and_empty_input(stories: list[Article]) -> None:
+    assert dedupe([]) == []
+    assert [a.title for a in dedupe(list(reversed(stories)))] == [
+        a.title for a in reversed(stories)
+    ]
+
+
+def test_threshold_must_be_a_fraction() -> None:
+    with pytest.raises(ValueError, match="threshold"):
+        dedupe([], threshold=0)

@@ -1,0 +1,248 @@
+"""Tests of splitting scraped text pages into articles (the seed page and other shapes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from briefing.ingest.text import infer_outlet, parse_date, parse_text_page
+from briefing.models import Article
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = Path(__file__).parent / "data" / "pages"
+SEED = ROOT / "seeds" / "000_69d1e78211fb2cff.txt"
+REF = dt.datetime(2025, 6, 17, 12, 0, tzinfo=dt.UTC)
+
+
+def _page(name: str) -> list[Article]:
+    path = PAGES / name
+    return parse_text_page(path.read_text(encoding="utf-8"), source=str(path), reference_time=REF)
+
+
+def _assert_clean(article: Article) -> None:
+    assert article.sentences, article.title
+    assert article.text.strip() == article.text
+    assert [s.id for s in article.sentences] == list(range(1, len(article.sentences) + 1))
+    for junk in (
+        "Advertisement",
+        "Hashtags",
+        "No comments yet",
+        "Share this",
+        "\u00a9",
+        "Read more",
+    ):
+        assert junk not in article.text, (article.title, junk)
+    for sentence in article.sentences:
+        assert not sentence.text.startswith("#")
+
+
+@pytest.fixture(scope="module")
+def seed() -> list[Article]:
+    return parse_text_page(SEED.read_text(encoding="utf-8"), source=str(SEED), reference_time=REF)
+
+
+def test_seed_splits_into_four_articles(seed: list[Article]) -> None:
+    assert [(a.title, a.outlet, a.published) for a in seed] == [
+        ("Iraq treads a tightrope to avoid spillover from Israel-Iran conflict", "AFP", None),
+        ("What Israel really wants in Iran", "France 24", REF - dt.timedelta(minutes=30)),
+        ("Iranian pilgrims in Iraq long to return home", "France 24", REF - dt.timedelta(hours=2)),
+        (
+            "Male victim breaks 'suffocating' silence on Kosovo war rapes",
+            "France 24",
+            REF - dt.timedelta(hours=2),
+        ),
+    ]
+    for article in seed:
+        _assert_clean(article)
+        assert article.source == str(SEED)
+        assert "France 24" not in article.text.split("\n\n")[0]
+
+
+def test_seed_main_article_body(seed: list[Article]) -> None:
+    main = seed[0]
+    assert main.text.startswith("But with Baghdad both an ally of Iran")
+    assert main.text.endswith("a commander of an armed faction told AFP.")
+    assert "## 'On standby'" in main.text.split("\n\n")
+    assert "## Not alone" in main.text.split("\n\n")
+    for chrome in ("Try Our AI Features", "Daily8", "Comments", "Related Articles"):
+        assert chrome not in main.text
+    assert all("On standby" not in s.text for s in main.sentences)
+
+
+def test_seed_inline_chrome_and_run_in_headings(seed: list[Article]) -> None:
+    israel, pilgrims, kosovo = seed[1:]
+    assert "01:33" not in israel.text and "09:40" not in israel.text
+    assert any(s.text.startswith("Most tellingly, Netanyahu") for s in israel.sentences)
+    assert pilgrims.text.endswith('"God knows" what will happen after that, he said.')
+    assert "## 'They brought war on us'" in pilgrims.text.split("\n\n")
+    assert any(s.text.startswith("Iraq is expected to receive 76,000") for s in pilgrims.sentences)
+    assert "## 'Weapon of war'" in kosovo.text.split("\n\n")
+    assert any(s.text.startswith("But he knows that the war") for s in kosovo.sentences)
+
+
+def test_single_article_with_site_chrome_byline_and_absolute_date() -> None:
+    [article] = _page("guardian_style_single.txt")
+    assert article.title == "Dutch farmers block motorways as nitrogen rules tighten"
+    assert article.byline == "Jane Doe"
+    assert article.published == dt.datetime(2026, 11, 24, 8, 15, tzinfo=dt.UTC)
+    _assert_clean(article)
+    for chrome in ("cookie", "Facebook", "newsletter", "inbox", "Photo:", "Most read", "Ajax"):
+        assert chrome not in article.text
+    assert article.text.startswith("Thousands of Dutch farmers")
+    assert article.text.endswith("a motion to suspend the measures.")
+
+
+def test_plain_single_article_outlet_from_dateline_and_attribution() -> None:
+    [article] = _page("wire_dateline_plain.txt")
+    assert article.title == "Ukraine says drone strike hits Russian oil depot"
+    assert article.outlet == "Reuters"
+    assert article.published is None
+    _assert_clean(article)
+    assert "The U.S. State Department said Washington did not support attacks inside Russia." in [
+        s.text for s in article.sentences
+    ]
+
+
+def test_roundup_without_related_block_splits_on_headers() -> None:
+    articles = _page("roundup_no_related.txt")
+    assert [(a.title, a.outlet, a.byline, a.published) for a in articles] == [
+        (
+            "Chile's central bank holds rates steady at 5%",
+            "Reuters",
+            None,
+            REF - dt.timedelta(hours=2),
+        ),
+        (
+            "Kenya's parliament approves new tax bill after heated debate",
+            None,
+            "Samuel Otieno",
+            dt.datetime(2025, 6, 16, 21, 30, tzinfo=dt.timezone(dt.timedelta(hours=3))),
+        ),
+        (
+            "Japan's exports fall for second month as U.S. tariffs bite",
+            "Kyodo",
+            None,
+            dt.datetime(2025, 6, 17, 6, 0, tzinfo=dt.timezone(dt.timedelta(hours=9))),
+        ),
+    ]
+    for article in articles:
+        _assert_clean(article)
+    assert "Morning Wire Digest" not in " ".join(a.text for a in articles)
+
+
+def test_hard_wrapped_text_is_unwrapped() -> None:
+    [article] = _page("hard_wrapped_email.txt")
+    assert article.title == "Sudan talks stall as fighting spreads to Kordofan"
+    assert article.byline == "Amira Hassan"
+    assert article.published == dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
+    assert len(article.text.split("\n\n")) == 4
+    assert article.sentences[0].text.startswith(
+        "Peace talks between Sudan's army and the paramilitary"
+    )
+    assert article.sentences[0].text.endswith("further into the Kordofan region.")
+
+
+def test_teasers_are_dropped_full_related_articles_kept() -> None:
+    main, port = _page("related_teasers_and_full.txt")
+    assert main.title.startswith("Philippines and China trade blame")
+    assert "Vietnam" not in main.text and "Copy link" not in main.text
+    assert port.title == "Indonesia picks site for new deep-sea port in Papua"
+    assert port.outlet == "Pacific Daily"
+    assert port.published == REF - dt.timedelta(days=3)
+    assert port.text.endswith("Construction is expected to begin next year.")
+    _assert_clean(main)
+    _assert_clean(port)
+
+
+def test_page_without_title_uses_first_sentence() -> None:
+    text = (
+        "Heavy rain flooded parts of Lagos on Sunday, officials said, cutting roads and "
+        "power to thousands of homes across the city and its suburbs. More rain is forecast."
+    )
+    [article] = parse_text_page(text, source="x", reference_time=REF)
+    assert article.title.startswith("Heavy rain flooded parts of Lagos on Sunday")
+    assert article.title.endswith("\u2026")
+    assert len(article.sentences) == 2
+
+
+def test_nothing_to_read() -> None:
+    assert parse_text_page("", source="x") == []
+    assert parse_text_page("Share\nAdvertisement\n\nComments\n", source="x") == []
+
+
+def test_default_reference_time_is_now_utc() -> None:
+    [article] = parse_text_page("Title here\n5 minutes ago\nBody text is here.", source="x")
+    assert article.published is not None and article.published.tzinfo is not None
+    assert dt.datetime.now(dt.UTC) - article.published < dt.timedelta(minutes=6)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("30 minutes ago", REF - dt.timedelta(minutes=30)),
+        ("an hour ago", REF - dt.timedelta(hours=1)),
+        ("3 days ago", REF - dt.timedelta(days=3)),
+        ("Yesterday", REF - dt.timedelta(days=1)),
+        ("Published 24 November 2026 08:15 GMT", dt.datetime(2026, 11, 24, 8, 15, tzinfo=dt.UTC)),
+        ("Updated: Tue 17 Jun 2025 09.30 BST", dt.datetime(2025, 6, 17, 8, 30, tzinfo=dt.UTC)),
+        ("June 17, 2025 at 8:15 a.m. EDT", dt.datetime(2025, 6, 17, 12, 15, tzinfo=dt.UTC)),
+        ("2025-06-17T06:00:00Z", dt.datetime(2025, 6, 17, 6, 0, tzinfo=dt.UTC)),
+        ("17 June 2025", dt.datetime(2025, 6, 17, tzinfo=dt.UTC)),
+        ("10:05 GMT, 3 March 2026", dt.datetime(2026, 3, 3, 10, 5, tzinfo=dt.UTC)),
+        ("The Octopus Doctrine", None),
+        ("31 February 2025", None),
+    ],
+)
+def test_parse_date(value: str, expected: dt.datetime | None) -> None:
+    assert parse_date(value, REF) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("A senior official told AFP on condition of anonymity that talks had stalled.", "AFP"),
+        ("BEIRUT (Reuters) - Strikes hit the south.", "Reuters"),
+        ("Documents seen by the Associated Press show the plan.", "AP"),
+        ("An AFP correspondent saw smoke over the city.", "AFP"),
+        ("The minister told NATO allies the plan was final. He told Jane it was over.", None),
+        ("He told the National Assembly that taxes would rise, according to Reuters.", None),
+        ("The mayor told KTVU that the bridge would reopen.", "KTVU"),
+    ],
+)
+def test_infer_outlet(body: str, expected: str | None) -> None:
+    assert infer_outlet(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("page", "byline", "published", "text"),
+    [
+        (
+            "Quake hits Peru coast\nA quake struck off Peru.\n"
+            "No damage was reported.\nBy Maria Lopez\n",
+            "Maria Lopez",
+            None,
+            "A quake struck off Peru.\n\nNo damage was reported.",
+        ),
+        (
+            "Quake hits Peru coast\nA quake struck off Peru.\n"
+            "Updated 10:30 GMT, 17 June 2025\nNo damage.\n",
+            None,
+            dt.datetime(2025, 6, 17, 10, 30, tzinfo=dt.UTC),
+            "A quake struck off Peru.\n\nNo damage.",
+        ),
+        (
+            "Five things to know\nVoters go to the polls.\n"
+            "- Iran\n- Turkey\nResults come Monday.\n",
+            None,
+            None,
+            "Voters go to the polls.\n\n- Iran\n\n- Turkey\n\nResults come Monday.",
+        ),
+    ],
+)
+def test_meta_lines_without_a_title_stay_in_the_article(
+    page: str, byline: str | None, published: dt.datetime | None, text: str
+) -> None:
+    [article] = parse_text_page(page, source="x", reference_time=REF)
+    assert (article.byline, article.published, article.text) == (byline, published, text)
