@@ -148,7 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, extract in runs:
         last, seconds = run(pages, extract)
         p, r, f1 = summarize(last)
-        print(f"{name:24s} P {p:.3f}  R {r:.3f}  F1 {f1:.3f}  ({seconds:.1f} s)")
+        rate = len(pages) / seconds if seconds else float("inf")
+        print(
+            f"{name:24s} P {p:.3f}  R {r:.3f}  F1 {f1:.3f}  ({seconds:.1f} s, {rate:.1f} pages/s)"
+        )
 
     if args.worst:
         print(f"\nworst {args.worst} pages (briefing parse_html):")

@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,6 +22,7 @@ import click
 from briefing.errors import BriefingError, ExitCode, InputError
 
 if TYPE_CHECKING:
+    from briefing.cache import SummaryCache
     from briefing.llm.base import LLM
     from briefing.models import ArticleSummary
     from briefing.prompts import Prompts
@@ -99,6 +101,102 @@ def model_options(fn: F) -> F:
     return fn
 
 
+@dataclass(frozen=True)
+class RunSettings:
+    """How a run paces, caches and budgets its model calls (``run_options``)."""
+
+    concurrency: int | None = None
+    rpm: float | None = None
+    tpm: float | None = None
+    no_cache: bool = False
+    cache_dir: Path | None = None
+    max_cost: float | None = None
+
+    def open_cache(self) -> SummaryCache | None:
+        if self.no_cache:
+            return None
+        from briefing.cache import SummaryCache
+
+        return SummaryCache(self.cache_dir)
+
+    def pace(self, llm: LLM) -> None:
+        """Give a remote model a rate limiter (it also slows the run down on 429s)."""
+        if hasattr(llm, "limiter"):
+            from briefing.ratelimit import RateLimiter
+
+            llm.limiter = RateLimiter(self.rpm, self.tpm)
+
+
+_RUN_OPTION_NAMES = ("concurrency", "rpm", "tpm", "no_cache", "cache_dir", "max_cost")
+
+cache_dir_option = click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="BRIEFING_CACHE_DIR",
+    help="Where the run cache lives (default $XDG_CACHE_HOME/briefing).",
+)
+
+
+def run_options(fn: F) -> F:
+    """Concurrency, rate limits, cache and budget options; the command gets ``run``."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        settings = RunSettings(**{name: kwargs.pop(name) for name in _RUN_OPTION_NAMES})
+        return fn(*args, run_settings=settings, **kwargs)
+
+    options = [
+        click.option(
+            "--concurrency",
+            type=click.IntRange(min=1),
+            envvar="BRIEFING_CONCURRENCY",
+            help="Articles summarized at once (default 8 for openai; the local model "
+            "runs 1 at a time).",
+        ),
+        click.option(
+            "--rpm",
+            type=click.FloatRange(min=0, min_open=True),
+            envvar="BRIEFING_RPM",
+            help="At most this many requests per minute (client-side).",
+        ),
+        click.option(
+            "--tpm",
+            type=click.FloatRange(min=0, min_open=True),
+            envvar="BRIEFING_TPM",
+            help="At most this many tokens per minute (prompt + output allowance).",
+        ),
+        click.option(
+            "--no-cache",
+            is_flag=True,
+            help="Summarize every article again (do not read or write the run cache).",
+        ),
+        cache_dir_option,
+        click.option(
+            "--max-cost",
+            type=click.FloatRange(min=0),
+            envvar="BRIEFING_MAX_COST",
+            metavar="USD",
+            help="Refuse to start when the run's estimated cost exceeds this many dollars "
+            "(prices: BRIEFING_PRICES).",
+        ),
+    ]
+    result: Any = wrapper
+    for option in reversed(options):
+        result = option(result)
+    return result  # type: ignore[no-any-return]
+
+
+unsupported_option = click.option(
+    "--unsupported",
+    type=click.Choice(["drop", "flag"]),
+    default="drop",
+    envvar="BRIEFING_UNSUPPORTED",
+    show_default=True,
+    help="What to do with claims the source does not support: drop them, or show them "
+    "marked unverified.",
+)
+
+
 def _setup(
     provider: str,
     model: str | None,
@@ -161,6 +259,7 @@ def cli() -> None:
     briefing summarize FILE          summary of one file (or - for stdin)
     briefing brief DIR --out b.md    the morning brief (Markdown, PDF)
     briefing extract PATH            the clean articles found in the inputs
+    briefing eval PATH               faithfulness metrics of the summaries
 
     With no OPENAI_API_KEY it runs the bundled SmolLM2 model in process (no network).
     """
@@ -169,9 +268,13 @@ def cli() -> None:
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("source", metavar="FILE|-")
 @click.option("--json", "as_json", is_flag=True, help="Print the structured summaries as JSON.")
+@unsupported_option
 @model_options
+@run_options
 @handle_errors
-def summarize(source: str, as_json: bool, **opts: Any) -> None:
+def summarize(
+    source: str, as_json: bool, unsupported: str, run_settings: RunSettings, **opts: Any
+) -> None:
     """Summarize the article(s) in FILE (text, Markdown, HTML, .gz; - reads stdin).
 
     Prints Markdown, or with --json a JSON array of summaries (see `briefing schema`).
@@ -183,11 +286,16 @@ def summarize(source: str, as_json: bool, **opts: Any) -> None:
     if not loaded.articles:
         raise InputError(f"No article found in {source}.")
     llm, prompts = _setup(**opts)
+    run_settings.pace(llm)
     summaries = summarize_articles(
         loaded.articles,
         llm,
         prompts=prompts,
         on_summary=_Progress(len(loaded.articles), "summarizing"),
+        unsupported=unsupported,
+        concurrency=run_settings.concurrency,
+        cache=run_settings.open_cache(),
+        max_cost=run_settings.max_cost,
     )
     if as_json:
         click.echo(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
@@ -198,7 +306,20 @@ def summarize(source: str, as_json: bool, **opts: Any) -> None:
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@click.argument("inputs", nargs=-1, required=True, metavar="PATH...")
+@click.argument("inputs", nargs=-1, metavar="PATH...")
+@click.option(
+    "--profile",
+    "profile_name",
+    metavar="NAME",
+    help="Take sources, regions, formats and output_dir from this config profile.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The config file for --profile (default: $BRIEFING_CONFIG, else "
+    "$XDG_CONFIG_HOME/briefing/config.toml).",
+)
 @click.option(
     "--out",
     "out_md",
@@ -225,7 +346,9 @@ def summarize(source: str, as_json: bool, **opts: Any) -> None:
 )
 @click.option("--include", multiple=True, help="Glob of files to take from directories.")
 @click.option("--exclude", multiple=True, help="Glob of files to skip in directories.")
+@unsupported_option
 @model_options
+@run_options
 @handle_errors
 def brief(
     inputs: tuple[str, ...],
@@ -236,31 +359,60 @@ def brief(
     date_: dt.datetime | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
+    profile_name: str | None,
+    config_file: Path | None,
+    unsupported: str,
+    run_settings: RunSettings,
     **opts: Any,
 ) -> None:
     """Build the brief from files, directories, URLs or - (stdin).
 
     Articles are summarized, grouped by region and written as Markdown (and PDF,
     HTML, JSON on request). Articles that could not be summarized are listed in the
-    brief with the reason, and the exit code is 10.
+    brief with the reason, and the exit code is 10. With --profile NAME, PATHs,
+    globs and outputs not given come from that profile of the config file.
     """
     from briefing.pipeline import load, make_brief
     from briefing.render import render_html, render_json, render_markdown, render_pdf, write_atomic
 
+    profile = None
+    if profile_name:
+        from briefing.config import load_config
+
+        profile = load_config(config_file).profile(profile_name)
+        inputs = inputs or tuple(profile.sources)
+        include, exclude = include or tuple(profile.include), exclude or tuple(profile.exclude)
+        date_ = date_ or dt.datetime.combine(profile.today(), dt.time())
+    if not inputs:
+        raise click.UsageError("Give PATH... to read, or --profile NAME with sources.")
     loaded = load(inputs, include=include, exclude=exclude, stdin=sys.stdin)
     for problem in loaded.problems:
         click.echo(f"briefing: skipped {problem.source}: {problem.message}", err=True)
     llm, prompts = _setup(**opts)
+    run_settings.pace(llm)
     run = make_brief(
         loaded,
         llm,
         prompts=prompts,
         date=date_.date() if date_ else None,
         on_summary=_Progress(len(loaded.articles), "summarizing"),
+        unsupported=unsupported,
+        concurrency=run_settings.concurrency,
+        cache=run_settings.open_cache(),
+        max_cost=run_settings.max_cost,
     )
+    to_profile_dir = False
+    if profile is not None:
+        run.briefing = profile.select(run.briefing)
+        paths = profile.output_paths(run.briefing.date)
+        if paths and not any((out_md, out_pdf, out_html, out_json)):
+            to_profile_dir = True
+            out_md, out_pdf, out_html = paths.get("md"), paths.get("pdf"), paths.get("html")
+            out_json = paths.get("json")
     markdown = render_markdown(run.briefing)
     if out_md is None:
-        click.echo(markdown)
+        if not to_profile_dir:
+            click.echo(markdown)
     else:
         write_atomic(out_md, markdown)
     if out_html:
@@ -278,6 +430,10 @@ def brief(
             f"{b.usage.calls} calls, {b.usage.prompt_tokens}+{b.usage.completion_tokens} tokens)",
             err=True,
         )
+    if run.report is not None:
+        from briefing.usage import format_report
+
+        click.echo(f"briefing: run: {format_report(run.report)}", err=True)
     if run.partial:
         sys.exit(int(ExitCode.PARTIAL))
 
@@ -295,26 +451,85 @@ def extract(
     from briefing.pipeline import load
 
     loaded = load(inputs, include=include, exclude=exclude, stdin=sys.stdin)
-    for problem in loaded.problems:
-        click.echo(f"briefing: skipped {problem.source}: {problem.message}", err=True)
     if as_json:
         rows = [a.model_dump(mode="json", exclude={"sentences"}) for a in loaded.articles]
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
         for article in loaded.articles:
+            when = article.published.isoformat() if article.published else None
             meta = " · ".join(
                 x
-                for x in (
-                    article.outlet,
-                    article.published and article.published.isoformat(),
-                    article.byline,
-                    article.url or article.source,
-                )
+                for x in (article.outlet, when, article.byline, article.url or article.source)
                 if x
             )
             click.echo(f"# {article.title}\n{meta}\n\n{article.text}\n")
-    if loaded.problems:
-        sys.exit(int(ExitCode.PARTIAL))
+    # exit 0 whenever something was usable; load() raised if nothing was
+    click.echo(f"briefing: {loaded.report()}", err=True)
+
+
+@cli.command("eval", epilog=EXIT_CODES_HELP)
+@click.argument("inputs", nargs=-1, required=True, metavar="PATH...")
+@click.option(
+    "--references",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Reference summaries: <article id>.txt, <file stem>.txt or <file stem>-<n>.txt.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@unsupported_option
+@model_options
+@handle_errors
+def eval_(
+    inputs: tuple[str, ...], references: Path | None, as_json: bool, unsupported: str, **opts: Any
+) -> None:
+    """Summarize PATH... and print faithfulness metrics per article and overall."""
+    from briefing.evaluate import evaluate, format_report, load_references
+    from briefing.pipeline import load, summarize_articles
+
+    loaded = load(inputs, stdin=sys.stdin)
+    llm, prompts = _setup(**opts)
+    progress = _Progress(len(loaded.articles), "summarizing")
+    summaries = summarize_articles(
+        loaded.articles, llm, prompts=prompts, on_summary=progress, unsupported=unsupported
+    )
+    refs = load_references(references, loaded.articles) if references else None
+    report = evaluate(loaded.articles, summaries, refs)
+    if as_json:
+        click.echo(json.dumps({**report.model_dump(mode="json"), "overall": report.overall()}))
+    else:
+        click.echo(format_report(report), nl=False)
+
+
+@cli.group()
+def cache() -> None:
+    """The run cache of summaries (reruns of unchanged articles make no model calls)."""
+
+
+@cache.command("stats")
+@cache_dir_option
+@handle_errors
+def cache_stats(cache_dir: Path | None) -> None:
+    """Print where the cache is, its entries and size."""
+    from briefing.cache import SummaryCache
+
+    with SummaryCache(cache_dir) as store:
+        stats = store.stats()
+    click.echo(f"path: {stats.path}")
+    click.echo(f"entries: {stats.entries}")
+    click.echo(f"size: {stats.size_bytes / 1024:.1f} KiB")
+    for name, count in stats.by_model.items():
+        click.echo(f"  {name}: {count}")
+
+
+@cache.command("clear")
+@cache_dir_option
+@handle_errors
+def cache_clear(cache_dir: Path | None) -> None:
+    """Delete every cached summary."""
+    from briefing.cache import SummaryCache
+
+    with SummaryCache(cache_dir) as store:
+        removed = store.clear()
+    click.echo(f"briefing: removed {removed} cached summaries from {store.path}", err=True)
 
 
 @cli.command()
@@ -323,6 +538,9 @@ def schema() -> None:
     from briefing.models import ArticleSummary
 
     click.echo(json.dumps(ArticleSummary.model_json_schema(), indent=2))
+
+
+from briefing import cli_deliver  # noqa: E402, F401  (registers `send` and `schedule`)
 
 
 def main() -> None:

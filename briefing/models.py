@@ -188,6 +188,21 @@ class Usage(BaseModel):
         )
 
 
+class RunReport(BaseModel):
+    """What one run cost: model calls, cache hits, tokens, estimated dollars, seconds
+    (built by :func:`briefing.usage.run_report`)."""
+
+    articles: int = 0
+    calls: int = 0
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    #: estimated from the price table; ``None`` when the model's price is unknown
+    cost_usd: float | None = None
+    seconds: float | None = None
+    concurrency: int = 1
+
+
 class Provenance(BaseModel):
     """Who wrote a summary, with which prompts and schema."""
 
@@ -197,7 +212,51 @@ class Provenance(BaseModel):
     schema_version: str = SCHEMA_VERSION
 
 
-SummaryStatus = Literal["ok", "repaired", "failed"]
+#: "extractive": the model's output failed or could not be verified, so the headline,
+#: summary and key points were taken from the article itself (see ``briefing.grounding``).
+SummaryStatus = Literal["ok", "repaired", "failed", "extractive"]
+
+# --------------------------------------------------------------------------- grounding
+
+ClaimKind = Literal[
+    "headline", "summary", "key_point", "quote", "figure",
+    "country", "person", "organization", "region", "topic",
+]  # fmt: skip
+#: kept: verified, shown as fact; dropped: not shown; flagged: shown marked unverified;
+#: replaced: swapped for source text (a headline for the title); corrected: region fixed.
+ClaimAction = Literal["kept", "dropped", "flagged", "replaced", "corrected"]
+UnsupportedPolicy = Literal["drop", "flag"]
+
+
+class ClaimCheck(BaseModel):
+    """The verification of one claim of a summary against its source article."""
+
+    kind: ClaimKind
+    text: str
+    supported: bool
+    #: the support score (0..1) where one applies (headline, summary, key points)
+    score: float | None = None
+    reason: str = ""
+    action: ClaimAction
+    #: the source sentences the claim was checked against (or cites)
+    sentence_ids: list[int] = Field(default_factory=list)
+
+
+class GroundingReport(BaseModel):
+    """What grounding checked in one summary and what it did with each claim."""
+
+    checked: int = 0
+    supported: int = 0
+    dropped: int = 0
+    flagged: int = 0
+    #: headlines replaced by the title and regions corrected
+    replaced: int = 0
+    #: the headline, summary and key points were taken from the source
+    extractive: bool = False
+    extractive_reason: str | None = None
+    unsupported: UnsupportedPolicy = "drop"
+    threshold: float = 0.0
+    claims: list[ClaimCheck] = Field(default_factory=list)
 
 
 class ArticleSummary(BaseModel):
@@ -216,6 +275,13 @@ class ArticleSummary(BaseModel):
     chunks: int = 1
     provenance: Provenance
     usage: Usage = Field(default_factory=Usage)
+    #: taken from the run cache: no model call was made for it in this run
+    cached: bool = False
+    #: set by ``briefing.grounding.ground``: what was verified, dropped, flagged
+    grounding: GroundingReport | None = None
+    #: claims that failed verification kept for display marked "unverified" (flag mode);
+    #: ``content`` itself only holds verified claims once grounded
+    flagged: list[ClaimCheck] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -241,6 +307,8 @@ class Briefing(BaseModel):
     sections: list[Section]
     failed: list[ArticleSummary] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
+    #: calls, cache hits, tokens and estimated cost of the run that made this edition
+    run: RunReport | None = None
 
     @property
     def story_count(self) -> int:

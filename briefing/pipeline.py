@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from briefing.compose import compose
 from briefing.errors import InputError
 from briefing.llm.base import LLM
-from briefing.models import Article, ArticleSummary, Briefing
+from briefing.models import Article, ArticleSummary, Briefing, RunReport
 from briefing.prompts import Prompts
 from briefing.summarize import ProgressCallback, Summarizer
+
+if TYPE_CHECKING:
+    from briefing.cache import SummaryCache
 
 
 @dataclass
@@ -26,8 +30,27 @@ class InputProblem:
 
 @dataclass
 class Loaded:
+    """The articles read from the inputs, and the inputs that could not be used."""
+
     articles: list[Article]
     problems: list[InputProblem] = field(default_factory=list)
+
+    def report(self) -> str:
+        """One line for the end of a run: "12 articles from 10 inputs, 2 skipped: ..."."""
+        sources = {a.source for a in self.articles} | {
+            s.source for a in self.articles for s in a.also_in if s.source
+        }
+        n_inputs = len(sources) + len(self.problems)
+        line = f"{_plural(len(self.articles), 'article')} from {_plural(n_inputs, 'input')}"
+        if self.problems:
+            shown = "; ".join(f"{p.source} ({p.message})" for p in self.problems[:3])
+            more = f"; and {len(self.problems) - 3} more" if len(self.problems) > 3 else ""
+            line += f", {len(self.problems)} skipped: {shown}{more}"
+        return line
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def load(
@@ -79,6 +102,11 @@ class BriefRun:
         """True when some input or article could not be used."""
         return bool(self.briefing.failed or self.loaded.problems)
 
+    @property
+    def report(self) -> RunReport | None:
+        """Calls, cache hits, tokens and estimated cost of the run (also in the brief)."""
+        return self.briefing.run
+
 
 def summarize_articles(
     articles: Sequence[Article],
@@ -86,9 +114,32 @@ def summarize_articles(
     *,
     prompts: Prompts | None = None,
     on_summary: ProgressCallback | None = None,
+    unsupported: str = "drop",
+    concurrency: int | None = None,
+    cache: SummaryCache | None = None,
+    max_cost: float | None = None,
 ) -> list[ArticleSummary]:
-    """Summaries of ``articles`` in order (failed ones carry ``status="failed"``)."""
-    return Summarizer(llm, prompts).summarize_all(articles, on_summary=on_summary)
+    """Grounded summaries of ``articles`` in order (see ``briefing.grounding.ground``):
+    claims the source does not support are dropped (or flagged, ``unsupported="flag"``),
+    and articles the model failed on get an extractive summary when possible.
+
+    Up to ``concurrency`` articles are summarized at once; with a ``cache`` unchanged
+    articles cost no call; with ``max_cost`` (USD) the run refuses to start when its
+    estimate exceeds it (``briefing.usage.BudgetError``)."""
+    from briefing.grounding import ground
+
+    summarizer = Summarizer(llm, prompts)
+    if max_cost is not None:
+        from briefing.usage import check_budget, estimate_run
+
+        check_budget(estimate_run(summarizer, articles, cache=cache), max_cost, model=llm.model)
+    summaries = summarizer.summarize_all(
+        articles, on_summary=on_summary, concurrency=concurrency, cache=cache
+    )
+    return [
+        ground(summary, article, unsupported=unsupported)
+        for summary, article in zip(summaries, articles, strict=True)
+    ]
 
 
 def make_brief(
@@ -98,7 +149,33 @@ def make_brief(
     prompts: Prompts | None = None,
     date: dt.date | None = None,
     on_summary: ProgressCallback | None = None,
+    unsupported: str = "drop",
+    concurrency: int | None = None,
+    cache: SummaryCache | None = None,
+    max_cost: float | None = None,
 ) -> BriefRun:
-    """Summarize loaded articles and compose them into a Briefing."""
-    summaries = summarize_articles(loaded.articles, llm, prompts=prompts, on_summary=on_summary)
-    return BriefRun(compose(summaries, date=date), summaries, loaded)
+    """Summarize and ground loaded articles and compose them into a Briefing (with the
+    run's calls, cache hits, tokens and cost in ``briefing.run``)."""
+    from briefing.summarize import default_concurrency
+    from briefing.usage import run_report
+
+    started = time.perf_counter()
+    summaries = summarize_articles(
+        loaded.articles,
+        llm,
+        prompts=prompts,
+        on_summary=on_summary,
+        unsupported=unsupported,
+        concurrency=concurrency,
+        cache=cache,
+        max_cost=max_cost,
+    )
+    briefing = compose(summaries, date=date)
+    briefing.run = run_report(
+        summaries,
+        provider=llm.provider,
+        model=llm.model,
+        seconds=time.perf_counter() - started,
+        concurrency=concurrency or default_concurrency(llm),
+    )
+    return BriefRun(briefing, summaries, loaded)

@@ -5,22 +5,30 @@ repair attempt (the model sees its reply and the validation error); if it is sti
 invalid the article is kept as ``status="failed"`` with the reason, never dropped and
 never a crash. Articles too long for one call are chunked on sentence boundaries,
 each chunk summarized, and the partial summaries merged by the merge prompt.
+
+The steps of one article are written once, as a generator that yields the model calls
+it needs (``_plan``); ``summarize`` drives it with ``llm.complete`` and ``asummarize``
+with ``llm.acomplete`` (or ``complete`` in a worker thread), so ``summarize_all`` can
+run many articles concurrently, under a bound, without a second copy of the logic.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
 from briefing.chunking import chunk_sentences, text_budget
 from briefing.errors import ProviderError, SummaryValidationError
-from briefing.llm.base import LLM, Completion, Message
-from briefing.llm.schema import bound_sentence_ids, model_schema
+from briefing.llm.base import LLM, MESSAGE_OVERHEAD_TOKENS, Completion, Message
+from briefing.llm.schema import bound_sentence_ids, compact_schema, model_schema
 from briefing.models import (
     Article,
     ArticleSummary,
@@ -33,7 +41,12 @@ from briefing.models import (
 )
 from briefing.prompts import Prompts
 
+if TYPE_CHECKING:
+    from briefing.cache import SummaryCache
+    from briefing.ratelimit import RateLimiter
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SCHEMA_NAME = "article_summary"
 #: Tokens reserved for the model's answer (the schema's caps keep answers below this).
@@ -43,6 +56,17 @@ _FENCE_RE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
 ProgressCallback = Callable[[ArticleSummary], None]
 #: Provider failures that will fail every article alike (None: no HTTP answer at all).
 _FATAL_STATUSES = (None, 401, 403, 404)
+#: Output tokens a summary typically takes (for cost estimates before a run; the real
+#: counts come from the API's usage).
+EXPECTED_COMPLETION_TOKENS = 350
+#: Concurrent articles by default: remote servers overlap their latency; an in-process
+#: model is CPU-bound and runs one at a time.
+DEFAULT_CONCURRENCY = {"openai": 8}
+
+
+def default_concurrency(llm: LLM) -> int:
+    """How many articles to summarize at once with ``llm`` when the caller does not say."""
+    return DEFAULT_CONCURRENCY.get(llm.provider, 1)
 
 
 def ensure_sentences(article: Article) -> list[Sentence]:
@@ -59,6 +83,18 @@ class _Result:
     output: SummaryOutput
     repaired: bool
     usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One model call a plan needs."""
+
+    messages: list[Message]
+    schema: dict[str, object]
+
+
+#: The steps of one job: yields the calls it needs, is sent their completions.
+_Plan = Generator[_Call, Completion, T]
 
 
 class Summarizer:
@@ -79,9 +115,17 @@ class Summarizer:
         self.provenance = Provenance(
             provider=llm.provider, model=llm.model, prompt_version=self.prompts.combined_version()
         )
+        base_schema = model_schema(SummaryOutput)
+        #: providers running small models ask for tighter caps (faster, less rambling)
+        self._schema = (
+            compact_schema(base_schema) if getattr(llm, "compact_output", False) else base_schema
+        )
         self._system = self.prompts.render(
             "summarize.system.j2", regions=[region.value for region in Region]
         )
+        self._schema_tokens: int | None = None
+        self._fingerprint: str | None = None
+        self._bounded: dict[int, dict[str, object]] = {}
 
     # -- public --------------------------------------------------------------------------
     def summarize(self, article: Article) -> ArticleSummary:
@@ -90,6 +134,190 @@ class Summarizer:
         A ``ProviderError`` (server unreachable, bad key...) propagates: the caller decides
         whether one article's failure stops the run.
         """
+        plan = self._plan(article)
+        try:
+            call = next(plan)
+            while True:
+                call = plan.send(self._complete(call))
+        except StopIteration as done:
+            summary: ArticleSummary = done.value
+            return summary
+        finally:
+            plan.close()
+
+    async def asummarize(self, article: Article) -> ArticleSummary:
+        """``summarize`` as a coroutine (``llm.acomplete``, else ``complete`` in a thread)."""
+        plan = self._plan(article)
+        try:
+            call = next(plan)
+            while True:
+                call = plan.send(await self._acomplete(call))
+        except StopIteration as done:
+            summary: ArticleSummary = done.value
+            return summary
+        finally:
+            plan.close()
+
+    def estimate(self, article: Article) -> Usage:
+        """The calls and tokens ``article`` should take, counted before sending anything
+        (prompt tokens with the tokenizer, output tokens as a typical summary)."""
+        sentences = ensure_sentences(article)
+        if not sentences:
+            return Usage()
+        chunks = self._chunks(article, sentences)
+        count = len(chunks)
+        prompt = sum(
+            self.llm.count_message_tokens(self._summarize_messages(article, chunk, i, count))
+            for i, chunk in enumerate(chunks, 1)
+        )
+        calls = count
+        if count > 1:  # at least one merge: the partial summaries come back as its input
+            calls += 1
+            prompt += self.llm.count_message_tokens(self._merge_messages(article, []))
+            prompt += count * EXPECTED_COMPLETION_TOKENS
+        return Usage(
+            calls=calls,
+            prompt_tokens=prompt + calls * self.schema_tokens,
+            completion_tokens=calls * EXPECTED_COMPLETION_TOKENS,
+        )
+
+    @property
+    def schema_tokens(self) -> int:
+        """Tokens the response schema adds to every call where the provider bills it
+        (OpenAI bills the JSON schema of structured outputs as prompt tokens)."""
+        if self._schema_tokens is None:
+            self._schema_tokens = 0
+            structured = getattr(self.llm, "structured", "json_schema")
+            if self.llm.provider == "openai" and structured in ("json_schema", "json_object"):
+                from briefing.llm.schema import strict_schema
+
+                compact = json.dumps(strict_schema(self._schema), separators=(",", ":"))
+                self._schema_tokens = self.llm.count_tokens(compact)
+        return self._schema_tokens
+
+    def cache_key(self, article: Article) -> str:
+        """The cache key of ``article``'s summary under this model, prompts and schema."""
+        from briefing.cache import cache_key, prompt_fingerprint
+
+        if self._fingerprint is None:
+            self._fingerprint = prompt_fingerprint(self.prompts)
+        return cache_key(
+            article,
+            ensure_sentences(article),
+            provider=self.llm.provider,
+            model=self.llm.model,
+            prompt_fingerprint=self._fingerprint,
+            schema_version=self.provenance.schema_version,
+            settings={
+                "max_output_tokens": self.max_output_tokens,
+                "compact": self._schema != model_schema(SummaryOutput),
+                "repair_attempts": self.repair_attempts,
+            },
+        )
+
+    def summarize_all(
+        self,
+        articles: Iterable[Article],
+        *,
+        on_summary: ProgressCallback | None = None,
+        concurrency: int | None = None,
+        cache: SummaryCache | None = None,
+    ) -> list[ArticleSummary]:
+        """Summaries in input order. A provider failure fails that article and the run goes
+        on, unless nothing has worked yet and the failure would hit every article alike
+        (unreachable server, bad key, unknown model): then it is raised.
+
+        Up to ``concurrency`` articles are in flight at once (default: 8 for remote
+        servers, 1 for the in-process model); ``on_summary`` is called as each finishes
+        (in completion order). With a ``cache``, articles summarized before by the same
+        model, prompts and schema are taken from it without a call (``cached=True``) and
+        each new summary is stored as soon as it is made (failures are not stored).
+        """
+        articles = list(articles)
+        limit = self._concurrency(concurrency)
+        run = _Run(self, articles, on_summary, cache)
+        todo = run.take_cached()
+        if limit <= 1 or len(todo) <= 1:
+            for index in todo:
+                try:
+                    summary = self.summarize(articles[index])
+                except ProviderError as e:
+                    summary = run.provider_failure(index, e)
+                run.finish(index, summary)
+            return run.results()
+        return _run_coroutine(lambda: self._summarize_concurrently(run, todo, limit))
+
+    async def asummarize_all(
+        self,
+        articles: Iterable[Article],
+        *,
+        on_summary: ProgressCallback | None = None,
+        concurrency: int | None = None,
+        cache: SummaryCache | None = None,
+    ) -> list[ArticleSummary]:
+        """``summarize_all`` for callers already inside an event loop."""
+        articles = list(articles)
+        run = _Run(self, articles, on_summary, cache)
+        todo = run.take_cached()
+        return await self._summarize_concurrently(run, todo, self._concurrency(concurrency))
+
+    # -- concurrency ---------------------------------------------------------------------
+    def _concurrency(self, requested: int | None) -> int:
+        limit = requested if requested is not None else default_concurrency(self.llm)
+        if limit > 1 and self.llm.provider == "local":
+            log.info("the in-process model runs one article at a time")
+            return 1
+        return max(1, limit)
+
+    async def _summarize_concurrently(
+        self, run: _Run, todo: list[int], limit: int
+    ) -> list[ArticleSummary]:
+        gate = _Gate(limit, getattr(self.llm, "limiter", None))
+
+        async def one(index: int) -> None:
+            async with gate:
+                try:
+                    summary = await self.asummarize(run.articles[index])
+                except ProviderError as e:
+                    summary = run.provider_failure(index, e)
+            run.finish(index, summary)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for index in todo:
+                    group.create_task(one(index))
+        except BaseExceptionGroup as errors:
+            # the first real failure (the others were cancelled because of it)
+            raise _first_error(errors) from None
+        finally:
+            aclose = getattr(self.llm, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        return run.results()
+
+    def _complete(self, call: _Call) -> Completion:
+        return self.llm.complete(
+            call.messages,
+            schema=call.schema,
+            schema_name=SCHEMA_NAME,
+            max_tokens=self.max_output_tokens,
+        )
+
+    async def _acomplete(self, call: _Call) -> Completion:
+        acomplete: Callable[..., Awaitable[Completion]] | None = getattr(
+            self.llm, "acomplete", None
+        )
+        if acomplete is None:
+            return await asyncio.to_thread(self._complete, call)
+        return await acomplete(
+            call.messages,
+            schema=call.schema,
+            schema_name=SCHEMA_NAME,
+            max_tokens=self.max_output_tokens,
+        )
+
+    # -- the steps of one article --------------------------------------------------------
+    def _plan(self, article: Article) -> _Plan[ArticleSummary]:
         sentences = ensure_sentences(article)
         usage = Usage()
         chunks: list[list[Sentence]] = []
@@ -98,12 +326,16 @@ class Summarizer:
                 raise SummaryValidationError(
                     "the article has no text to summarize", n_attempts=0, last_completion=None
                 )
-            schema = bound_sentence_ids(model_schema(SummaryOutput), max(s.id for s in sentences))
-            chunks = self._chunks(article, sentences)
+            schema = self._bounded_schema(max(s.id for s in sentences))
+            messages = self._summarize_messages(article, sentences, 1, 1)
+            # most articles fit one call with room to spare: skip counting their tokens
+            chunks = [sentences] if self._fits(messages) else self._chunks(article, sentences)
             if len(chunks) == 1:
-                result = self._ask(self._summarize_messages(article, chunks[0], 1, 1), schema)
+                if chunks[0] is not sentences:
+                    messages = self._summarize_messages(article, chunks[0], 1, 1)
+                result = yield from self._ask(messages, schema)
             else:
-                result = self._map_reduce(article, chunks, schema)
+                result = yield from self._map_reduce(article, chunks, schema)
             usage = result.usage
         except SummaryValidationError as e:
             log.warning("article %s failed: %s", article.id, e)
@@ -111,27 +343,21 @@ class Summarizer:
         status: SummaryStatus = "repaired" if result.repaired else "ok"
         return self._summary(article, result.output, status, usage, len(chunks))
 
-    def summarize_all(
-        self, articles: Iterable[Article], *, on_summary: ProgressCallback | None = None
-    ) -> list[ArticleSummary]:
-        """Summaries in input order. A provider failure fails that article and the run goes
-        on, unless nothing has worked yet and the failure would hit every article alike
-        (unreachable server, bad key, unknown model): then it is raised."""
-        results: list[ArticleSummary] = []
-        for article in articles:
-            try:
-                summary = self.summarize(article)
-            except ProviderError as e:
-                nothing_worked = not any(r.ok for r in results)
-                if nothing_worked and e.status_code in _FATAL_STATUSES:
-                    raise  # the server is unreachable, the key is wrong or the model missing
-                summary = self._summary(article, None, "failed", Usage(), 1, error=str(e))
-            results.append(summary)
-            if on_summary is not None:
-                on_summary(summary)
-        return results
-
     # -- building blocks -----------------------------------------------------------------
+    def _fits(self, messages: Sequence[Message]) -> bool:
+        """True when ``messages`` surely fit the context window beside the answer: UTF-8
+        bytes bound tokens from above (a byte-level BPE or byte-fallback token covers at
+        least one byte), so this needs no tokenizer."""
+        upper = sum(len(m.content.encode()) + MESSAGE_OVERHEAD_TOKENS for m in messages)
+        return upper + MESSAGE_OVERHEAD_TOKENS + self.max_output_tokens <= self.llm.context_window
+
+    def _bounded_schema(self, n_sentences: int) -> dict[str, object]:
+        """The schema with sentence ids bounded to ``1..n_sentences`` (memoized)."""
+        schema = self._bounded.get(n_sentences)
+        if schema is None:
+            schema = self._bounded[n_sentences] = bound_sentence_ids(self._schema, n_sentences)
+        return schema
+
     def _chunks(self, article: Article, sentences: list[Sentence]) -> list[list[Sentence]]:
         overhead = self.llm.count_message_tokens(self._summarize_messages(article, [], 2, 2))
         budget = text_budget(self.llm.context_window, overhead, self.max_output_tokens)
@@ -152,14 +378,14 @@ class Summarizer:
 
     def _map_reduce(
         self, article: Article, chunks: list[list[Sentence]], schema: dict[str, object]
-    ) -> _Result:
+    ) -> _Plan[_Result]:
         usage = Usage()
         parts: list[SummaryOutput] = []
         repaired = False
         for index, chunk in enumerate(chunks, 1):
             messages = self._summarize_messages(article, chunk, index, len(chunks))
             try:
-                result = self._ask(messages, schema)
+                result = yield from self._ask(messages, schema)
             except SummaryValidationError as e:
                 log.warning("article %s: part %d/%d failed: %s", article.id, index, len(chunks), e)
                 continue
@@ -172,14 +398,14 @@ class Summarizer:
                 n_attempts=len(chunks),
                 last_completion=None,
             )
-        merged = self._reduce(article, parts, schema)
+        merged = yield from self._reduce(article, parts, schema)
         merged.usage = usage + merged.usage
         merged.repaired |= repaired
         return merged
 
     def _reduce(
         self, article: Article, parts: list[SummaryOutput], schema: dict[str, object]
-    ) -> _Result:
+    ) -> _Plan[_Result]:
         """Merge partial summaries, in groups that fit the context window."""
         usage = Usage()
         while len(parts) > 1:
@@ -190,7 +416,7 @@ class Summarizer:
                     merged.append(group[0])
                     continue
                 try:
-                    result = self._ask(self._merge_messages(article, group), schema)
+                    result = yield from self._ask(self._merge_messages(article, group), schema)
                     usage += result.usage
                     merged.append(result.output)
                 except SummaryValidationError as e:
@@ -228,15 +454,13 @@ class Summarizer:
         )
         return [Message("system", self._system), Message("user", user)]
 
-    def _ask(self, messages: list[Message], schema: dict[str, object]) -> _Result:
+    def _ask(self, messages: list[Message], schema: dict[str, object]) -> _Plan[_Result]:
         """One call plus up to ``repair_attempts`` repairs; raises SummaryValidationError."""
         usage = Usage()
         attempts = 0
         while True:
             attempts += 1
-            completion = self.llm.complete(
-                messages, schema=schema, schema_name=SCHEMA_NAME, max_tokens=self.max_output_tokens
-            )
+            completion = yield _Call(messages, schema)
             usage += completion.usage
             try:
                 output = parse_output(completion)
@@ -281,6 +505,125 @@ class Summarizer:
             provenance=self.provenance,
             usage=usage,
         )
+
+
+class _Run:
+    """The bookkeeping of one ``summarize_all``: results in input order, the cache, the
+    progress callback, and whether the provider has worked yet."""
+
+    def __init__(
+        self,
+        summarizer: Summarizer,
+        articles: list[Article],
+        on_summary: ProgressCallback | None,
+        cache: SummaryCache | None,
+    ) -> None:
+        self.summarizer = summarizer
+        self.articles = articles
+        self.on_summary = on_summary
+        self.cache = cache
+        self.keys: dict[int, str] = {}
+        self.done: list[ArticleSummary | None] = [None] * len(articles)
+        #: a model call succeeded in this run (cache hits do not count)
+        self.worked = False
+
+    def take_cached(self) -> list[int]:
+        """Fill in cache hits (reporting each); the indexes still to summarize."""
+        todo: list[int] = []
+        for index, article in enumerate(self.articles):
+            if self.cache is None:
+                todo.append(index)
+                continue
+            key = self.keys[index] = self.summarizer.cache_key(article)
+            hit = self.cache.get(key)
+            if hit is None:
+                todo.append(index)
+                continue
+            self.done[index] = restamp(hit, article)
+            if self.on_summary is not None:
+                self.on_summary(self.done[index])  # type: ignore[arg-type]
+        return todo
+
+    def provider_failure(self, index: int, error: ProviderError) -> ArticleSummary:
+        """The failed summary for a provider error, or the error again when nothing has
+        worked and it would hit every article alike."""
+        if not self.worked and error.status_code in _FATAL_STATUSES:
+            raise error  # the server is unreachable, the key is wrong or the model missing
+        article = self.articles[index]
+        return self.summarizer._summary(article, None, "failed", Usage(), 1, error=str(error))
+
+    def finish(self, index: int, summary: ArticleSummary) -> None:
+        self.done[index] = summary
+        if summary.ok:
+            self.worked = True
+            if self.cache is not None:
+                self.cache.put(self.keys[index], summary)
+        if self.on_summary is not None:
+            self.on_summary(summary)
+
+    def results(self) -> list[ArticleSummary]:
+        return [s for s in self.done if s is not None]
+
+
+class _Gate:
+    """At most ``limit`` holders at once, fewer while the rate limiter is slowed down."""
+
+    def __init__(self, limit: int, limiter: RateLimiter | None) -> None:
+        self.limit = limit
+        self.limiter = limiter
+        self.active = 0
+        self._cond = asyncio.Condition()
+
+    def allowed(self) -> int:
+        return self.limiter.concurrency(self.limit) if self.limiter else self.limit
+
+    async def __aenter__(self) -> None:
+        async with self._cond:
+            await self._cond.wait_for(lambda: self.active < self.allowed())
+            self.active += 1
+
+    async def __aexit__(self, *exc: object) -> None:
+        async with self._cond:
+            self.active -= 1
+            self._cond.notify(max(1, self.allowed() - self.active))
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            return _first_error(error)
+        if not isinstance(error, asyncio.CancelledError):
+            return error
+    first: BaseException = group.exceptions[0]
+    return first
+
+
+def _run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion from sync code (in a fresh thread when this thread
+    already runs an event loop, e.g. in a notebook)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(factory())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, factory()).result()
+
+
+def restamp(summary: ArticleSummary, article: Article) -> ArticleSummary:
+    """A cached summary as this run's: this article's metadata, no calls billed, and
+    marked ``cached``."""
+    return summary.model_copy(
+        update={
+            "article_id": article.id,
+            "title": article.title,
+            "outlet": article.outlet,
+            "url": article.url,
+            "source": article.source,
+            "published": article.published,
+            "usage": Usage(),
+            "cached": True,
+        }
+    )
 
 
 def parse_output(completion: Completion) -> SummaryOutput:

@@ -28,8 +28,11 @@ def ok_body(content: str = '{"a": 1}') -> dict[str, Any]:
         "created": 0,
         "model": "test-model",
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content},
-             "finish_reason": "stop"}
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
         ],
         "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
     }
@@ -53,7 +56,9 @@ class Script:
         return [json.loads(r.content) for r in self.requests]
 
 
-def make_llm(script: Callable[[httpx2.Request], httpx2.Response], **kwargs: Any) -> tuple[OpenAILLM, list[float]]:
+def make_llm(
+    script: Callable[[httpx2.Request], httpx2.Response], **kwargs: Any
+) -> tuple[OpenAILLM, list[float]]:
     sleeps: list[float] = []
     client = openai.OpenAI(
         api_key="mock-api-key",
@@ -62,8 +67,11 @@ def make_llm(script: Callable[[httpx2.Request], httpx2.Response], **kwargs: Any)
         http_client=httpx2.Client(transport=httpx2.MockTransport(script)),
     )
     llm = OpenAILLM(
-        "test-model", client=client, sleep=sleeps.append,
-        retry=RetryPolicy(max_attempts=4, initial_wait=0.01, max_wait=5), **kwargs,
+        "test-model",
+        client=client,
+        sleep=sleeps.append,
+        retry=RetryPolicy(max_attempts=4, initial_wait=0.01, max_wait=5),
+        **kwargs,
     )
     return llm, sleeps
 
@@ -124,7 +132,9 @@ def test_persistent_500_gives_one_line_error() -> None:
     ("status", "error", "needle"),
     [(401, ProviderError, "OPENAI_API_KEY"), (404, ModelNotFoundError, "--model")],
 )
-def test_auth_and_model_errors_are_not_retried(status: int, error: type[Exception], needle: str) -> None:
+def test_auth_and_model_errors_are_not_retried(
+    status: int, error: type[Exception], needle: str
+) -> None:
     script = Script((status, {"error": {"message": "nope"}}, {}))
     llm, sleeps = make_llm(script)
     with pytest.raises(error, match=needle):
@@ -151,8 +161,14 @@ def test_empty_choices_and_refusals_are_reported_as_such() -> None:
     refusal = ok_body()
     refusal["choices"][0]["message"] = {"role": "assistant", "content": None, "refusal": "no"}
     llm, _ = make_llm(Script((200, empty, {}), (200, refusal, {})))
-    assert llm.complete(MESSAGES, schema=SCHEMA, schema_name="x", max_tokens=5).finish_reason == "empty"
-    assert llm.complete(MESSAGES, schema=SCHEMA, schema_name="x", max_tokens=5).finish_reason == "refusal"
+    assert (
+        llm.complete(MESSAGES, schema=SCHEMA, schema_name="x", max_tokens=5).finish_reason
+        == "empty"
+    )
+    assert (
+        llm.complete(MESSAGES, schema=SCHEMA, schema_name="x", max_tokens=5).finish_reason
+        == "refusal"
+    )
 
 
 def test_retry_after_parsing() -> None:
@@ -191,15 +207,25 @@ def test_real_key_is_never_sent_to_a_base_url_given_by_flag() -> None:
 
 def test_unreachable_server_is_a_provider_error() -> None:
     llm = get_llm(
-        "openai", base_url="http://127.0.0.1:9/v1", env={}, timeout=2,
+        "openai",
+        base_url="http://127.0.0.1:9/v1",
+        env={},
+        timeout=2,
     )
     assert isinstance(llm, OpenAILLM)
     llm.retry = RetryPolicy(max_attempts=2, initial_wait=0.001, max_wait=0.01)
-    with pytest.raises(ProviderError, match="Cannot reach the model server at http://127.0.0.1:9/v1"):
+    with pytest.raises(
+        ProviderError, match="Cannot reach the model server at http://127.0.0.1:9/v1"
+    ):
         llm.complete(MESSAGES, schema=SCHEMA, schema_name="x", max_tokens=5)
 
 
 def test_context_windows_of_known_models() -> None:
-    assert get_llm("openai", model="gpt-4o-mini", env={"OPENAI_API_KEY": "k"}).context_window == 128_000
-    custom = get_llm("openai", env={"OPENAI_BASE_URL": "http://x/v1", "BRIEFING_CONTEXT_WINDOW": "4096"})
+    assert (
+        get_llm("openai", model="gpt-4o-mini", env={"OPENAI_API_KEY": "k"}).context_window
+        == 128_000
+    )
+    custom = get_llm(
+        "openai", env={"OPENAI_BASE_URL": "http://x/v1", "BRIEFING_CONTEXT_WINDOW": "4096"}
+    )
     assert custom.context_window == 4096

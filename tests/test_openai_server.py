@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import RECORD_BASE_URL, ROOT
 
 from briefing.cli import cli
 from briefing.llm import get_llm
 from briefing.models import Article, ArticleSummary, Sentence
 from briefing.summarize import Summarizer
-from conftest import RECORD_BASE_URL, ROOT
 
 SHORT = ROOT / "tests" / "data" / "short_article.txt"
 
@@ -56,7 +56,9 @@ def test_cli_summarize_json_through_openai_base_url(monkeypatch: pytest.MonkeyPa
 def test_cli_brief_through_openai_base_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", RECORD_BASE_URL)
     out = tmp_path / "brief.md"
-    result = CliRunner().invoke(cli, ["brief", str(SHORT), "--out", str(out), "--date", "2026-11-24"])
+    result = CliRunner().invoke(
+        cli, ["brief", str(SHORT), "--out", str(out), "--date", "2026-11-24"]
+    )
     assert result.exit_code in (0, 10), result.output
     text = out.read_text()
     assert "Tuesday 24 November 2026" in text or "2026-11-24" in text

@@ -8,14 +8,15 @@ from typing import Any
 import pytest
 
 from briefing.errors import ProviderError
-from briefing.llm.base import Message
+from briefing.llm.base import Completion, Message
 from briefing.llm.fake import FakeLLM
 from briefing.models import Article, Sentence, SummaryOutput
 from briefing.summarize import Summarizer, merge_mechanically, parse_output
-from briefing.llm.base import Completion
 
 
-def make_article(n_sentences: int = 4, words: int = 8, title: str = "Iraq fears spillover") -> Article:
+def make_article(
+    n_sentences: int = 4, words: int = 8, title: str = "Iraq fears spillover"
+) -> Article:
     sentences = [
         Sentence(id=i, text=" ".join([f"word{i}"] * (words - 1)) + f" end{i}.")
         for i in range(1, n_sentences + 1)
@@ -189,7 +190,11 @@ def test_provider_failure_after_success_fails_only_that_article() -> None:
 
     llm = Flaky()
     llm.enqueue(output(), output())
-    articles = [make_article(title="First"), make_article(title="Second"), make_article(title="Third")]
+    articles = [
+        make_article(title="First"),
+        make_article(title="Second"),
+        make_article(title="Third"),
+    ]
     summaries = Summarizer(llm).summarize_all(articles)
     assert [s.status for s in summaries] == ["ok", "failed", "ok"]
     assert "HTTP 500" in (summaries[1].error or "")

@@ -79,6 +79,7 @@ def get_llm(
         base_url=base_url,
         context_window=window,
         read_timeout=timeout or float(env.get("BRIEFING_TIMEOUT", "120")),
+        retry=RetryPolicy(max_attempts=_int_env(env, "BRIEFING_MAX_ATTEMPTS") or 5),
     )
 
 
@@ -89,4 +90,4 @@ def _int_env(env: Mapping[str, str], name: str) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number of tokens, not {raw!r}.") from None
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None

@@ -70,6 +70,29 @@ class LLM(Protocol):
         ...
 
 
+@runtime_checkable
+class AsyncLLM(LLM, Protocol):
+    """An ``LLM`` that can also be awaited, so many calls share one event loop.
+
+    Providers without it still run concurrently (in worker threads) or one at a time.
+    """
+
+    async def acomplete(
+        self,
+        messages: Sequence[Message],
+        *,
+        schema: JsonSchema,
+        schema_name: str,
+        max_tokens: int,
+    ) -> Completion:
+        """``complete`` as a coroutine."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the async calls opened (before the event loop ends)."""
+        ...
+
+
 #: Tokens a chat template adds per message (role markers, separators); an estimate
 #: used where the provider cannot tokenize the template itself.
 MESSAGE_OVERHEAD_TOKENS = 4

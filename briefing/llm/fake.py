@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +27,12 @@ class FakeLLM:
     finish_reason: str = "stop"
     replies: deque[Reply] = field(default_factory=deque)
     calls: list[list[Message]] = field(default_factory=list)
+    #: seconds each call takes (``acomplete`` awaits, ``complete`` sleeps)
+    delay: float = 0.0
+    #: the most calls that were in flight at once (to test concurrency bounds)
+    max_in_flight: int = 0
+    in_flight: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def enqueue(self, *replies: Reply) -> FakeLLM:
         """Queue replies: a string (sent as is), a dict (sent as JSON) or a function."""
@@ -44,10 +53,47 @@ class FakeLLM:
         schema_name: str,  # noqa: ARG002
         max_tokens: int,  # noqa: ARG002
     ) -> Completion:
-        self.calls.append(list(messages))
-        if not self.replies:
-            raise AssertionError("FakeLLM: no reply queued for this call")
-        reply = self.replies.popleft()
+        self._enter()
+        try:
+            if self.delay:
+                time.sleep(self.delay)
+            return self._reply(messages)
+        finally:
+            self._leave()
+
+    async def acomplete(
+        self,
+        messages: Sequence[Message],
+        *,
+        schema: JsonSchema,  # noqa: ARG002 - part of the protocol
+        schema_name: str,  # noqa: ARG002
+        max_tokens: int,  # noqa: ARG002
+    ) -> Completion:
+        self._enter()
+        try:
+            await asyncio.sleep(self.delay)
+            return self._reply(messages)
+        finally:
+            self._leave()
+
+    async def aclose(self) -> None:
+        return None
+
+    def _enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    def _reply(self, messages: Sequence[Message]) -> Completion:
+        with self._lock:
+            self.calls.append(list(messages))
+            if not self.replies:
+                raise AssertionError("FakeLLM: no reply queued for this call")
+            reply = self.replies.popleft()
         if callable(reply):
             text = reply(messages)
         elif isinstance(reply, dict):

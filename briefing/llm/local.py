@@ -46,6 +46,8 @@ class LocalLLM:
     """A GGUF model run in this process by llama-cpp-python."""
 
     provider = "local"
+    #: ask the summarizer for tighter caps: small models fill fields up to their caps
+    compact_output = True
 
     def __init__(
         self,

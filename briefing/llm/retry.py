@@ -6,14 +6,16 @@ layer that retries: 429, 5xx, timeouts and dropped connections.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from tenacity import (
+    AsyncRetrying,
     RetryCallState,
     Retrying,
     retry_if_exception,
@@ -123,12 +125,26 @@ def call_with_retries(
     sleep: Callable[[float], Any] = time.sleep,
 ) -> T:
     """Run ``fn`` under ``policy``; the last error propagates unchanged."""
-    retrying = Retrying(
-        retry=retry_if_exception(is_transient),
-        wait=_Wait(policy),
-        stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_elapsed),
-        before_sleep=_log_retry,
-        sleep=sleep,
-        reraise=True,
-    )
-    return retrying(fn)
+    return Retrying(sleep=sleep, **_retry_options(policy))(fn)
+
+
+async def acall_with_retries(
+    fn: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+) -> T:
+    """``call_with_retries`` for coroutines: the same policy, waits without blocking."""
+    retrying = AsyncRetrying(sleep=sleep, **_retry_options(policy))
+    result: T = await retrying(fn)
+    return result
+
+
+def _retry_options(policy: RetryPolicy) -> dict[str, Any]:
+    return {
+        "retry": retry_if_exception(is_transient),
+        "wait": _Wait(policy),
+        "stop": stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_elapsed),
+        "before_sleep": _log_retry,
+        "reraise": True,
+    }

@@ -33,7 +33,15 @@ from jinja2 import (
 )
 
 from briefing.errors import ConfigError
-from briefing.models import ArticleSummary, Briefing, Figure, KeyPoint, Quote, Region
+from briefing.models import (
+    ArticleSummary,
+    Briefing,
+    ClaimCheck,
+    Figure,
+    KeyPoint,
+    Quote,
+    Region,
+)
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = (
@@ -159,6 +167,78 @@ class StoryView:
     countries: list[str]
     status: str
     source: SourceView
+    #: claims that failed verification, shown marked (``--unsupported flag``)
+    flagged: list[FlaggedView]
+    #: the headline, summary and key points are sentences of the article itself
+    extractive: bool
+
+
+#: How a flagged claim is introduced ("unverified quote: ...").
+_CLAIM_LABELS = {"key_point": "claim", "summary": "statement", "figure": "figure"}
+EXTRACTIVE_NOTE = (
+    "Extractive summary: the model's output could not be verified, so these are the "
+    "article's own sentences."
+)
+
+
+@dataclass(frozen=True)
+class FlaggedView:
+    """A claim the source does not support, shown only behind an "unverified" marker."""
+
+    label: str
+    text: str
+    reason: str
+
+
+def _flagged(claims: Iterable[ClaimCheck]) -> list[FlaggedView]:
+    return [
+        FlaggedView(
+            label=_CLAIM_LABELS.get(c.kind, c.kind), text=clean(c.text), reason=clean(c.reason)
+        )
+        for c in claims
+        if c.action == "flagged" and clean(c.text)
+    ]
+
+
+@dataclass(frozen=True)
+class GroundingTotals:
+    """What grounding did across the brief (the one-line footer)."""
+
+    checked: int = 0
+    supported: int = 0
+    dropped: int = 0
+    flagged: int = 0
+    replaced: int = 0
+    extractive: int = 0
+    grounded: int = 0  #: summaries that went through grounding
+
+    @property
+    def line(self) -> str:
+        """``142 claims checked: 120 supported, 18 dropped, 4 flagged; 1 extractive fallback``."""
+        if not self.grounded:
+            return ""
+        parts = [f"{self.supported} supported", f"{self.dropped} dropped"]
+        parts.append(f"{self.flagged} flagged")
+        if self.replaced:
+            parts.append(f"{self.replaced} replaced from the source")
+        return (
+            f"{plural(self.checked, 'claim')} checked against the sources: {', '.join(parts)}; "
+            f"{plural(self.extractive, 'extractive fallback')}"
+        )
+
+
+def grounding_totals(summaries: Iterable[ArticleSummary]) -> GroundingTotals:
+    """Totals of the grounding reports of ``summaries``."""
+    reports = [s.grounding for s in summaries if s.grounding is not None]
+    return GroundingTotals(
+        checked=sum(r.checked for r in reports),
+        supported=sum(r.supported for r in reports),
+        dropped=sum(r.dropped for r in reports),
+        flagged=sum(r.flagged for r in reports),
+        replaced=sum(r.replaced for r in reports),
+        extractive=sum(r.extractive for r in reports),
+        grounded=len(reports),
+    )
 
 
 @dataclass(frozen=True)
@@ -248,6 +328,8 @@ def build_context(briefing: Briefing) -> dict[str, Any]:
                     countries=[clean(c) for c in content.countries if clean(c)],
                     status=summary.status,
                     source=_source(summary, number),
+                    flagged=_flagged(summary.flagged),
+                    extractive=summary.status == "extractive",
                 )
             )
         if stories:
@@ -281,6 +363,10 @@ def build_context(briefing: Briefing) -> dict[str, Any]:
         "failed": failed,
         "usage": usage,
         "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+        "grounding_line": grounding_totals(
+            [s for section in briefing.sections for s in section.summaries] + briefing.failed
+        ).line,
+        "extractive_note": EXTRACTIVE_NOTE,
     }
 
 

@@ -1,0 +1,206 @@
+"""The run cache: summaries already made, in SQLite, so rerunning a day costs nothing.
+
+A summary is stored under a key made of everything that could change it: the article
+as the model sees it (content hash, outlet, sentence split), provider, model, the
+prompt templates (their versions *and* a hash of their text, so an edited prompt
+invalidates what it produced), the summary schema version and the summarizer's
+settings. Only summaries the model produced successfully are stored; failures are
+retried on the next run.
+
+The database runs in WAL mode and every write is its own transaction, so a run killed
+half-way leaves a usable cache holding everything finished before it. The file lives
+at ``$XDG_CACHE_HOME/briefing/cache.sqlite3`` (or ``--cache-dir``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from briefing.errors import ConfigError
+from briefing.models import Article, ArticleSummary, Sentence
+from briefing.prompts import TEMPLATES, Prompts
+
+CACHE_FILE = "cache.sqlite3"
+#: Bump when the stored format or the key recipe changes (old entries are then ignored).
+CACHE_FORMAT = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS summaries (
+    key TEXT PRIMARY KEY,
+    article_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt_version TEXT NOT NULL,
+    schema_version TEXT NOT NULL,
+    created REAL NOT NULL,
+    summary TEXT NOT NULL
+)
+"""
+
+
+def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CACHE_HOME/briefing`` (``~/.cache/briefing`` when unset)."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "briefing"
+
+
+def prompt_fingerprint(prompts: Prompts, names: Sequence[str] = TEMPLATES) -> str:
+    """The templates' declared versions plus a hash of their text."""
+    env = prompts.env
+    digest = hashlib.sha256()
+    for name in names:
+        source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        digest.update(f"{name}\0{source}\0".encode())
+    return f"{prompts.combined_version(names)}#{digest.hexdigest()[:16]}"
+
+
+def cache_key(
+    article: Article,
+    sentences: Sequence[Sentence],
+    *,
+    provider: str,
+    model: str,
+    prompt_fingerprint: str,
+    schema_version: str,
+    settings: Mapping[str, Any] | None = None,
+) -> str:
+    """The key of one article's summary (a hex SHA-256 over every input that matters)."""
+    parts = {
+        "format": CACHE_FORMAT,
+        "article": article.content_hash,
+        "outlet": article.outlet,
+        "sentences": hashlib.sha256(
+            "\n".join(f"{s.id}\t{s.text}" for s in sentences).encode()
+        ).hexdigest(),
+        "provider": provider,
+        "model": model,
+        "prompts": prompt_fingerprint,
+        "schema": schema_version,
+        "settings": dict(sorted((settings or {}).items())),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """What the cache holds."""
+
+    path: Path
+    entries: int
+    size_bytes: int
+    #: entries per ``provider:model``
+    by_model: dict[str, int]
+    oldest: float | None = None
+    newest: float | None = None
+
+
+class SummaryCache:
+    """Summaries by cache key in one SQLite file (safe to share between threads)."""
+
+    def __init__(self, cache_dir: str | Path | None = None) -> None:
+        directory = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
+        self.path = directory / CACHE_FILE
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(_SCHEMA)
+        except (OSError, sqlite3.Error) as e:
+            raise ConfigError(
+                f"Cannot open the cache at {self.path}: {e}. Pass --cache-dir DIR, or --no-cache."
+            ) from e
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> ArticleSummary | None:
+        """The stored summary for ``key``, or None (an unreadable entry counts as none)."""
+        with self._lock:
+            row = self._db.execute("SELECT summary FROM summaries WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return ArticleSummary.model_validate_json(row[0])
+        except ValueError:
+            return None
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM summaries WHERE key = ?", (key,)).fetchone()
+        return row is not None
+
+    def put(self, key: str, summary: ArticleSummary) -> None:
+        """Store a successful summary (one transaction; failed summaries are skipped)."""
+        if summary.content is None or summary.status == "failed":
+            return
+        prov = summary.provenance
+        row = (
+            key,
+            summary.article_id,
+            prov.provider,
+            prov.model,
+            prov.prompt_version,
+            prov.schema_version,
+            time.time(),
+            summary.model_dump_json(exclude={"cached"}),
+        )
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO summaries "
+                "(key, article_id, provider, model, prompt_version, schema_version, created, "
+                "summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+
+    def stats(self) -> CacheStats:
+        """Entries, size on disk and entries per model."""
+        with self._lock:
+            entries, oldest, newest = self._db.execute(
+                "SELECT COUNT(*), MIN(created), MAX(created) FROM summaries"
+            ).fetchone()
+            rows = self._db.execute(
+                "SELECT provider || ':' || model, COUNT(*) FROM summaries "
+                "GROUP BY provider, model ORDER BY 2 DESC"
+            ).fetchall()
+        size = sum(
+            p.stat().st_size
+            for p in (self.path, self.path.with_name(CACHE_FILE + "-wal"))
+            if p.exists()
+        )
+        return CacheStats(
+            path=self.path,
+            entries=int(entries),
+            size_bytes=size,
+            by_model={str(name): int(n) for name, n in rows},
+            oldest=oldest,
+            newest=newest,
+        )
+
+    def clear(self) -> int:
+        """Delete every entry; how many there were."""
+        with self._lock:
+            count = int(self._db.execute("SELECT COUNT(*) FROM summaries").fetchone()[0])
+            self._db.execute("DELETE FROM summaries")
+            self._db.execute("VACUUM")
+        return count
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> SummaryCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

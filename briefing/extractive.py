@@ -1,0 +1,260 @@
+"""Extractive summaries: the article's own most central sentences, used when the model's fail.
+
+No model and no download: sentences are ranked by a small, explainable score
+
+    score = 0.5 * centrality + 0.25 * title similarity + 0.25 * lead bias
+
+* centrality: TextRank over the TF-IDF cosine-similarity graph of the sentences
+  (20 power iterations, damping 0.85), scaled so the most central sentence has 1;
+* title similarity: cosine similarity to the title, scaled the same way;
+* lead bias: ``1 / (1 + 0.25 * position)`` (news puts the essentials first).
+
+Sentences too short to stand alone (under 6 words: datelines, "- 'On standby' -"
+subheads) are not candidates, nor are the ones the caller excludes (grounding excludes
+instruction-like text). The summary takes the best sentences in article order, skipping
+any too similar (cosine > 0.6) to one already taken; the headline is the title.
+
+The word helpers here (:func:`words`, :func:`content_words`, :func:`stem`) are shared
+with ``briefing.grounding``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Container, Sequence
+
+from briefing.models import Article, KeyPoint, Region, Sentence, SummaryOutput
+from briefing.regions import canonical_country, countries_in_text, dominant_region
+
+__all__ = [
+    "STOPWORDS",
+    "content_words",
+    "extract",
+    "extractive_output",
+    "rank_sentences",
+    "stem",
+    "words",
+]
+
+
+#: Function words and reporting verbs: they carry no claim of their own.
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOPWORDS = _wordset("""
+    a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    out over own same she should so some such than that the their theirs them themselves then
+    there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours yourself yourselves
+    said says say saying told tell according added adds also would could may might must shall
+    one mr mrs ms dr s t re ve ll d
+    """)
+
+_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
+_SUFFIXES = (
+    ("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", ""),
+)  # fmt: skip
+
+HEADLINE_MAX = 120
+
+
+def words(text: str) -> list[str]:
+    """The word tokens of ``text`` as written (hyphenated words split, apostrophes kept)."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text))
+
+
+def stem(word: str) -> str:
+    """A light stem: lower case, possessive and common suffixes removed, country names and
+    demonyms folded to the country ("Iraqi" -> "iraq", "US" -> "united states")."""
+    country = canonical_country(word) if word[:1].isupper() else None
+    if country:
+        return country.casefold()
+    w = word.casefold().replace("\u2019", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    if len(w) <= 4 or w.isdigit():
+        return w
+    for suffix, replacement in _SUFFIXES:
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: -len(suffix)] + replacement
+            break
+    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiouls":  # "planned" -> "plann" -> "plan"
+        w = w[:-1]
+    return w.removesuffix("e") if len(w) > 4 else w
+
+
+_NUMBER_WORDS = _wordset("""
+    zero two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
+    sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety
+    hundred thousand million billion trillion bn
+    """)
+
+
+def content_words(text: str) -> list[str]:
+    """Stems of the words of ``text`` that carry content, in order: stopwords and numbers
+    (digits or words, which grounding checks by value) removed."""
+    return [
+        stem(w)
+        for w in words(text)
+        if (folded := w.casefold()) not in STOPWORDS
+        and folded not in _NUMBER_WORDS
+        and not w[0].isdigit()
+    ]
+
+
+# --------------------------------------------------------------------------- ranking
+
+_MIN_WORDS = 6
+_REDUNDANT = 0.6
+_DAMPING = 0.85
+_ITERATIONS = 20
+
+
+def _vectors(docs: Sequence[list[str]]) -> list[dict[str, float]]:
+    df: Counter[str] = Counter()
+    for doc in docs:
+        df.update(set(doc))
+    n = len(docs)
+    vectors: list[dict[str, float]] = []
+    for doc in docs:
+        tf = Counter(doc)
+        vec = {t: (c / len(doc)) * (math.log((n + 1) / (df[t] + 1)) + 1) for t, c in tf.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        vectors.append({t: v / norm for t, v in vec.items()})
+    return vectors
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(t, 0.0) for t, v in a.items())
+
+
+def _textrank(sim: list[list[float]]) -> list[float]:
+    n = len(sim)
+    out_weight = [sum(row) or 1.0 for row in sim]
+    rank = [1.0 / n] * n
+    for _ in range(_ITERATIONS):
+        rank = [
+            (1 - _DAMPING) / n
+            + _DAMPING * sum(sim[j][i] / out_weight[j] * rank[j] for j in range(n) if sim[j][i])
+            for i in range(n)
+        ]
+    return rank
+
+
+def _scaled(values: list[float]) -> list[float]:
+    top = max(values, default=0.0)
+    return [v / top if top > 0 else 0.0 for v in values]
+
+
+def rank_sentences(
+    sentences: Sequence[Sentence], title: str = "", *, exclude: Container[int] = ()
+) -> list[tuple[Sentence, float]]:
+    """Candidate sentences with their scores, best first (see the module docstring)."""
+    candidates = [s for s in sentences if s.id not in exclude and len(words(s.text)) >= _MIN_WORDS]
+    if not candidates:
+        return []
+    docs = [content_words(s.text) or ["\0"] for s in candidates]
+    title_doc = content_words(title)
+    vectors = _vectors([*docs, title_doc] if title_doc else docs)
+    sentence_vectors = vectors[: len(docs)]
+    sim = [
+        [0.0 if i == j else _cosine(a, b) for j, b in enumerate(sentence_vectors)]
+        for i, a in enumerate(sentence_vectors)
+    ]
+    centrality = _scaled(_textrank(sim))
+    title_sim = _scaled([_cosine(v, vectors[-1]) for v in sentence_vectors] if title_doc else [])
+    if not title_sim:
+        title_sim = [0.0] * len(candidates)
+    position = {s.id: i for i, s in enumerate(sentences)}
+    scored = [
+        (
+            s,
+            0.5 * centrality[i] + 0.25 * title_sim[i] + 0.25 / (1 + 0.25 * position[s.id]),
+        )
+        for i, s in enumerate(candidates)
+    ]
+    return sorted(scored, key=lambda pair: (-pair[1], pair[0].id))
+
+
+def _select(ranked: Sequence[tuple[Sentence, float]], n: int) -> list[Sentence]:
+    """The best ``n`` of ``ranked``, skipping near-duplicates, in rank order."""
+    chosen: list[Sentence] = []
+    chosen_vectors: list[dict[str, float]] = []
+    vectors = _vectors([content_words(s.text) or ["\0"] for s, _ in ranked])
+    for (sentence, _score), vector in zip(ranked, vectors, strict=True):
+        if len(chosen) == n:
+            break
+        if any(_cosine(vector, other) > _REDUNDANT for other in chosen_vectors):
+            continue
+        chosen.append(sentence)
+        chosen_vectors.append(vector)
+    return chosen
+
+
+def extract(
+    sentences: Sequence[Sentence], title: str = "", *, n: int = 3, exclude: Container[int] = ()
+) -> list[Sentence]:
+    """The ``n`` best non-redundant sentences, in article order."""
+    picked = _select(rank_sentences(sentences, title, exclude=exclude), n)
+    return sorted(picked, key=lambda s: s.id)
+
+
+def headline_from(title: str, sentences: Sequence[Sentence]) -> str:
+    """The title, or else the first sentence cut at a word boundary."""
+    text = " ".join(title.split()) or (" ".join(sentences[0].text.split()) if sentences else "")
+    if len(text) <= HEADLINE_MAX:
+        return text
+    return text[: HEADLINE_MAX - 1].rsplit(" ", 1)[0] + "\u2026"
+
+
+def extractive_output(
+    article: Article,
+    sentences: Sequence[Sentence],
+    *,
+    base: SummaryOutput | None = None,
+    exclude: Container[int] = (),
+    n_summary: int = 2,
+    n_points: int = 2,
+) -> SummaryOutput | None:
+    """A summary made of the article's own sentences (``None`` if it has none usable).
+
+    ``exclude``: ids of sentences never to use (0 stands for the title). Headline: the
+    title. Summary: the best ``n_summary`` sentences in article order. Key
+    points: the next best ``n_points`` sentences, verbatim, each citing itself. Region and
+    countries: from the countries the article names. People, organizations, quotes,
+    figures, topic and importance come from ``base`` (the verified part of the model's
+    output) when given.
+    """
+    by_rank = _select(
+        rank_sentences(sentences, article.title, exclude=exclude), n_summary + n_points
+    )
+    if not by_rank:
+        return None
+    summary_part = sorted(by_rank[:n_summary], key=lambda s: s.id)
+    points_part = sorted(by_rank[n_summary:], key=lambda s: s.id)
+    body = "\n".join(s.text for s in sentences if s.id not in exclude)
+    title = "" if 0 in exclude else article.title
+    text = f"{title}\n{body}"
+    region = dominant_region(f"{title}\n{text}")
+    return SummaryOutput(
+        headline=headline_from(article.title, sentences) or "Untitled",
+        summary=" ".join(s.text for s in summary_part),
+        key_points=[KeyPoint(text=s.text, sentence_ids=[s.id]) for s in points_part],
+        region=region or (base.region if base else Region.GLOBAL),
+        countries=countries_in_text(text)[:6] or (base.countries if base else []),
+        people=base.people if base else [],
+        organizations=base.organizations if base else [],
+        quotes=base.quotes if base else [],
+        figures=base.figures if base else [],
+        topic=base.topic if base else "",
+        importance=base.importance if base else 3,
+    )
