@@ -56,8 +56,11 @@ cassettes: install
 	$(BIN)/python -m pip install -q --find-links $(WHEELS) --only-binary llama-cpp-python -e '.[dev,record]'
 	$(BIN)/python tests/record_cassettes.py --port $(PORT)
 
+# The bench extra: aiohttp (the benchmark server), langchain-classic + langchain-openai
+# (the comparison). `make bench EMBEDDED=--embedded` also times the in-process model.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m pip install -q --find-links $(WHEELS) --only-binary llama-cpp-python -e '.[dev,bench]'
+	$(BIN)/python bench/run.py $(EMBEDDED)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

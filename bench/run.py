@@ -361,7 +361,9 @@ def main() -> int:
             )
 
             # LangChain's map-reduce summarize chain
-            if not args.no_langchain:
+            if not args.no_langchain and not _has_langchain():
+                figure("langchain", "skipped: pip install -e '.[bench]' (langchain-classic, ...)")
+            elif not args.no_langchain:
                 server.reset()
                 lc_s = run_langchain(base_url, articles, conc)
                 lc = server.stats()
@@ -416,6 +418,15 @@ def main() -> int:
     else:
         figure("embedded model", "skipped (pass --embedded; about a minute per article)")
     return 0
+
+
+def _has_langchain() -> bool:
+    import importlib.util
+
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in ("langchain_classic", "langchain_openai", "langchain_text_splitters")
+    )
 
 
 def _count(values: Iterable[str]) -> dict[str, int]:

@@ -24,7 +24,7 @@ from briefing.errors import BriefingError, ExitCode, InputError
 if TYPE_CHECKING:
     from briefing.cache import SummaryCache
     from briefing.llm.base import LLM
-    from briefing.models import ArticleSummary
+    from briefing.models import ArticleSummary, Region
     from briefing.prompts import Prompts
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -305,6 +305,42 @@ def summarize(
         sys.exit(int(ExitCode.PARTIAL))
 
 
+_FORMATS = ("md", "html", "pdf", "json")
+
+
+def _parse_formats(value: str | None) -> list[str]:
+    """``--format md,pdf`` -> ``["md", "pdf"]``; an unknown format is a usage error."""
+    if not value:
+        return []
+    wanted = [f.strip().lower().lstrip(".") for f in value.split(",") if f.strip()]
+    wanted = ["md" if f == "markdown" else f for f in wanted]
+    unknown = [f for f in wanted if f not in _FORMATS]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown format {', '.join(unknown)}; choose from {','.join(_FORMATS)}",
+            param_hint="--format",
+        )
+    return list(dict.fromkeys(wanted))
+
+
+def _parse_regions(value: str | None) -> list[Region] | None:
+    """``--regions middle_east,europe`` -> those regions in that order."""
+    if not value:
+        return None
+    from briefing.regions import parse_region
+
+    regions: list[Region] = []
+    for name in (n.strip() for n in value.split(",") if n.strip()):
+        region = parse_region(name)
+        if region is None:
+            known = "middle_east, europe, africa, asia_pacific, americas, global"
+            raise click.BadParameter(
+                f"unknown region {name!r}; use {known}", param_hint="--regions"
+            )
+        regions.append(region)
+    return regions
+
+
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("inputs", nargs=-1, metavar="PATH...")
 @click.option(
@@ -344,6 +380,43 @@ def summarize(
 @click.option(
     "--date", "date_", type=click.DateTime(["%Y-%m-%d"]), help="The brief's date (default today)."
 )
+@click.option(
+    "--format",
+    "formats",
+    metavar="md,html,pdf,json",
+    help="Write out/brief.<ext> for each listed format into --out-dir.",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Directory for --format outputs.",
+)
+@click.option(
+    "--template-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Your own brief.md.j2 / brief.html.j2 / brief.css, searched before the built-in ones.",
+)
+@click.option(
+    "--regions",
+    "regions_",
+    metavar="NAMES",
+    help="Sections to show, in order, comma-separated (e.g. middle_east,europe,global).",
+)
+@click.option("--tz", "tz", default="UTC", show_default=True, help="IANA time zone of dates.")
+@click.option(
+    "--language",
+    default="English",
+    show_default=True,
+    help="The language the brief is written in, whatever the sources' languages.",
+)
+@click.option(
+    "--synthesis/--no-synthesis",
+    default=False,
+    show_default=True,
+    help="Add a grounded 'what it means' paragraph per region (one more model call each).",
+)
 @click.option("--include", multiple=True, help="Glob of files to take from directories.")
 @click.option("--exclude", multiple=True, help="Glob of files to skip in directories.")
 @unsupported_option
@@ -357,6 +430,13 @@ def brief(
     out_html: Path | None,
     out_json: Path | None,
     date_: dt.datetime | None,
+    formats: str | None,
+    out_dir: Path,
+    template_dir: Path | None,
+    regions_: str | None,
+    tz: str,
+    language: str,
+    synthesis: bool,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     profile_name: str | None,
@@ -385,6 +465,11 @@ def brief(
         date_ = date_ or dt.datetime.combine(profile.today(), dt.time())
     if not inputs:
         raise click.UsageError("Give PATH... to read, or --profile NAME with sources.")
+    regions = _parse_regions(regions_)
+    wanted = _parse_formats(formats)
+    from briefing.compose import zone
+
+    zone(tz)  # a bad --tz fails before any model call
     loaded = load(inputs, include=include, exclude=exclude, stdin=sys.stdin)
     for problem in loaded.problems:
         click.echo(f"briefing: skipped {problem.source}: {problem.message}", err=True)
@@ -400,6 +485,10 @@ def brief(
         concurrency=run_settings.concurrency,
         cache=run_settings.open_cache(),
         max_cost=run_settings.max_cost,
+        regions=regions,
+        timezone=tz,
+        language=language,
+        synthesize=synthesis,
     )
     to_profile_dir = False
     if profile is not None:
@@ -409,18 +498,24 @@ def brief(
             to_profile_dir = True
             out_md, out_pdf, out_html = paths.get("md"), paths.get("pdf"), paths.get("html")
             out_json = paths.get("json")
-    markdown = render_markdown(run.briefing)
+    if wanted:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        targets = {fmt: out_dir / f"brief.{fmt}" for fmt in wanted}
+        out_md, out_html = out_md or targets.get("md"), out_html or targets.get("html")
+        out_pdf, out_json = out_pdf or targets.get("pdf"), out_json or targets.get("json")
+        to_profile_dir = True  # the formats were asked for: no Markdown on stdout
+    markdown = render_markdown(run.briefing, template_dir=template_dir)
     if out_md is None:
         if not to_profile_dir:
             click.echo(markdown)
     else:
         write_atomic(out_md, markdown)
     if out_html:
-        write_atomic(out_html, render_html(run.briefing))
+        write_atomic(out_html, render_html(run.briefing, template_dir=template_dir))
     if out_json:
         write_atomic(out_json, render_json(run.briefing))
     if out_pdf:
-        write_atomic(out_pdf, render_pdf(run.briefing))
+        write_atomic(out_pdf, render_pdf(run.briefing, template_dir=template_dir))
     written = [str(p) for p in (out_md, out_pdf, out_html, out_json) if p]
     b = run.briefing
     if written:

@@ -483,6 +483,8 @@ def check_quote(quote: Quote, source: Source) -> tuple[bool, str, list[int]]:
     sid = _find_quote(pieces, source)
     if sid is None:
         return False, "not found verbatim in the source", []
+    if len(words(quote.speaker)) > 8 or any(c in quote.speaker for c in ",.;:!?\"\u201c\u201d"):
+        return False, "speaker is not a name or a short description", [sid]
     missing = [
         " ".join(span)
         for span in _capitalised_spans(words(quote.speaker), skip_first=False)
@@ -677,7 +679,12 @@ def _verify(run: _Run, content: SummaryOutput, title: str) -> tuple[SummaryOutpu
             points.append(point)
     # quotes
     quotes: list[Quote] = []
+    seen_quotes: set[tuple[str, str]] = set()
     for quote in content.quotes:
+        key = (quote.speaker.casefold(), " ".join(words(quote.text)).casefold())
+        if key in seen_quotes:  # a small model repeats itself
+            continue
+        seen_quotes.add(key)
         ok, reason, ids = check_quote(quote, source)
         label = f"{quote.speaker}: \u201c{quote.text}\u201d"
         if run.record("quote", label, ok, reason=reason, ids=ids):

@@ -11,7 +11,7 @@ import hashlib
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 #: Bump when the shape of :class:`SummaryOutput` changes (recorded with each summary,
 #: part of cache keys).
@@ -288,11 +288,76 @@ class ArticleSummary(BaseModel):
         return self.content is not None
 
 
+class Story(BaseModel):
+    """One event, told by one or more articles (``summaries``: its sources, lead first).
+
+    Built by ``briefing.stories.group_stories``; ``headline``, ``region``, ``importance``
+    and ``countries`` are the story's own (see ``briefing.compose``)."""
+
+    id: str
+    headline: str
+    region: Region
+    importance: int = 0
+    summaries: list[ArticleSummary]
+    countries: list[str] = Field(default_factory=list)
+    topic: str = ""
+    #: the latest publication time among its sources
+    published: dt.datetime | None = None
+
+    @property
+    def lead(self) -> ArticleSummary:
+        """The source whose summary the brief shows."""
+        return self.summaries[0]
+
+    @property
+    def n_sources(self) -> int:
+        return len(self.summaries)
+
+    @classmethod
+    def of(cls, summary: ArticleSummary, region: Region | None = None) -> Story:
+        """A one-source story (its region: ``region``, else the summary's, else Global)."""
+        content = summary.content
+        return cls(
+            id="s" + summary.article_id.removeprefix("a"),
+            headline=content.headline if content else summary.title,
+            region=region or (content.region if content else Region.GLOBAL),
+            importance=content.importance if content else 0,
+            summaries=[summary],
+            countries=list(content.countries) if content else [],
+            topic=content.topic if content else "",
+            published=summary.published,
+        )
+
+
 class Section(BaseModel):
-    """One region's part of the brief, most important first."""
+    """One region's part of the brief: its stories, most important first, and a short
+    synthesis paragraph ("what it means", checked against the stories' summaries).
+
+    ``Section(region=..., summaries=[...])`` still works: each summary becomes a story."""
 
     region: Region
-    summaries: list[ArticleSummary]
+    stories: list[Story] = Field(default_factory=list)
+    synthesis: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _summaries_to_stories(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "summaries" in data:
+            data = dict(data)
+            summaries = data.pop("summaries")
+            if not data.get("stories"):
+                region = data.get("region")
+                data["stories"] = [
+                    Story.of(ArticleSummary.model_validate(s), Region(region) if region else None)
+                    for s in summaries
+                ]
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summaries(self) -> list[ArticleSummary]:
+        """Every source of every story, in story order (kept for older consumers)."""
+        return [summary for story in self.stories for summary in story.summaries]
 
 
 class Briefing(BaseModel):
@@ -309,7 +374,15 @@ class Briefing(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     #: calls, cache hits, tokens and estimated cost of the run that made this edition
     run: RunReport | None = None
+    #: the lead section: the day's most important stories (they also stay in their section)
+    top_stories: list[Story] = Field(default_factory=list)
+    #: IANA zone the dates and times of the brief are shown in
+    timezone: str = "UTC"
+    #: the language the brief is written in
+    language: str = "English"
+    #: version of the synthesis prompts (``None``: no synthesis was asked for)
+    synthesis_prompt_version: str | None = None
 
     @property
     def story_count(self) -> int:
-        return sum(len(s.summaries) for s in self.sections)
+        return sum(len(s.stories) for s in self.sections)

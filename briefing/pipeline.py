@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 from briefing.compose import compose
 from briefing.errors import InputError
 from briefing.llm.base import LLM
-from briefing.models import Article, ArticleSummary, Briefing, RunReport
+from briefing.models import Article, ArticleSummary, Briefing, Region, RunReport
 from briefing.prompts import Prompts
 from briefing.summarize import ProgressCallback, Summarizer
 
@@ -153,9 +153,21 @@ def make_brief(
     concurrency: int | None = None,
     cache: SummaryCache | None = None,
     max_cost: float | None = None,
+    regions: Sequence[Region] | None = None,
+    timezone: str = "UTC",
+    language: str | None = None,
+    synthesize: bool = False,
 ) -> BriefRun:
     """Summarize and ground loaded articles and compose them into a Briefing (with the
-    run's calls, cache hits, tokens and cost in ``briefing.run``)."""
+    run's calls, cache hits, tokens and cost in ``briefing.run``).
+
+    ``regions``: the sections to show, in order; ``timezone``: the IANA zone of the
+    brief's date and times; ``language``: the language the brief is written in (default:
+    ``prompts``' language, English); ``synthesize``: also ask the model for one grounded
+    paragraph per region (``briefing.synthesis``; one or two more calls per region, counted
+    in ``briefing.usage`` but not in ``briefing.run``)."""
+    if language is not None and (prompts is None or prompts.language != language):
+        prompts = Prompts(prompts.directory if prompts else None, language=language)
     from briefing.summarize import default_concurrency
     from briefing.usage import run_report
 
@@ -170,7 +182,15 @@ def make_brief(
         cache=cache,
         max_cost=max_cost,
     )
-    briefing = compose(summaries, date=date)
+    briefing = compose(
+        summaries,
+        date=date,
+        regions=regions,
+        timezone=timezone,
+        language=prompts.language if prompts else "English",
+        llm=llm if synthesize else None,
+        prompts=prompts,
+    )
     briefing.run = run_report(
         summaries,
         provider=llm.provider,

@@ -5,6 +5,10 @@ never an empty string). They load from ``--prompts-dir`` first, then from the co
 shipped inside the package. Each template's first line declares its version
 (``{#- prompt-version: N -#}``); versions are recorded with every summary and are part
 of cache keys, so editing a prompt invalidates what it produced.
+
+Every template sees ``language`` (``Prompts(language=...)``, default English): the
+language the brief is written in whatever the sources' language. A language other
+than English is part of :meth:`Prompts.combined_version` (and so of cache keys).
 """
 
 from __future__ import annotations
@@ -40,10 +44,12 @@ def packaged_prompts_dir() -> Path:
 class Prompts:
     """Renders the prompt templates, from a user's directory or the packaged ones."""
 
-    def __init__(self, prompts_dir: str | Path | None = None) -> None:
+    def __init__(self, prompts_dir: str | Path | None = None, *, language: str = "English") -> None:
         search: list[str] = []
+        #: the user's prompts directory, if any (searched before the packaged one)
+        self.directory: Path | None = None
         if prompts_dir is not None:
-            directory = Path(prompts_dir).expanduser()
+            directory = self.directory = Path(prompts_dir).expanduser()
             if not directory.is_dir():
                 raise ConfigError(f"--prompts-dir {directory} is not a directory.")
             search.append(str(directory))
@@ -55,6 +61,8 @@ class Prompts:
             keep_trailing_newline=False,
         )
         self.env.filters["data"] = neutralize
+        self.language = " ".join(language.split()) or "English"
+        self.env.globals["language"] = self.language
         self._versions: dict[str, str] = {}
 
     def render(self, name: str, **variables: Any) -> str:
@@ -82,4 +90,5 @@ class Prompts:
 
     def combined_version(self, names: Iterable[str] = TEMPLATES) -> str:
         """One string naming every template's version, e.g. ``summarize.system@1+...``."""
-        return "+".join(f"{n.removesuffix('.j2')}@{self.version(n)}" for n in names)
+        combined = "+".join(f"{n.removesuffix('.j2')}@{self.version(n)}" for n in names)
+        return combined if self.language == "English" else f"{combined}+language={self.language}"

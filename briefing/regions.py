@@ -9,6 +9,15 @@ names it (demonyms, short forms, capitals used as metonyms: "Tehran said...").
   order of first mention (case-sensitive, whole words: "US" is a country, "us" is not).
 * :func:`country_mentions` counts the mentions per country (used to check the region a
   model chose against the countries its source names).
+* :func:`focus_region` decides where a story goes: the region with the most country
+  mentions, each weighted by where it occurs (a story's headline counts 3, its summary
+  2, key points and the verified country list 1), ties in taxonomy order.
+
+The taxonomy (:class:`briefing.models.Region`, also the default section order):
+Middle East & North Africa, Europe, Sub-Saharan Africa, Asia-Pacific, Americas, and
+Global for stories that name no country (or whose region could not be verified).
+Short names accepted by ``--regions`` (:func:`parse_region`): ``middle_east`` / ``mena``,
+``europe``, ``africa``, ``asia`` / ``asia_pacific``, ``americas``, ``global``.
 
 Placement choices worth knowing: Turkey, Sudan and the Gulf states are in the Middle
 East & North Africa; the Caucasus, Russia and Cyprus are in Europe; Central and South
@@ -21,6 +30,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 
 from briefing.models import Region
@@ -31,8 +41,11 @@ __all__ = [
     "countries_in_text",
     "country_mentions",
     "dominant_region",
+    "focus_region",
+    "parse_region",
     "region_counts",
     "region_for_country",
+    "spellings",
 ]
 
 _CODES = {
@@ -281,6 +294,11 @@ def canonical_country(name: str) -> str | None:
     return None
 
 
+def spellings() -> list[str]:
+    """Every spelling the table knows: names, aliases, demonyms and capitals."""
+    return list(_ALIASES)
+
+
 def region_for_country(name: str) -> Region | None:
     """The brief's region of a country given by name, alias, demonym or capital."""
     canonical = canonical_country(name)
@@ -331,3 +349,35 @@ def dominant_region(text: str) -> Region | None:
         return None
     order = list(Region)
     return max(counts, key=lambda region: (counts[region], -order.index(region)))
+
+
+def focus_region(weighted_texts: Iterable[tuple[str, float]]) -> Region | None:
+    """The region whose countries the texts name most, each mention counted with its
+    text's weight (ties: taxonomy order); ``None`` when no text names a country."""
+    scores: dict[Region, float] = {}
+    for text, weight in weighted_texts:
+        for region, n in region_counts(text).items():
+            scores[region] = scores.get(region, 0.0) + n * weight
+    if not scores:
+        return None
+    order = list(Region)
+    return max(scores, key=lambda region: (scores[region], -order.index(region)))
+
+
+_SHORT_NAMES = {
+    "middle_east": Region.MIDDLE_EAST, "mena": Region.MIDDLE_EAST, "me": Region.MIDDLE_EAST,
+    "europe": Region.EUROPE, "eu": Region.EUROPE,
+    "africa": Region.AFRICA, "sub_saharan_africa": Region.AFRICA,
+    "asia": Region.ASIA_PACIFIC, "asia_pacific": Region.ASIA_PACIFIC, "apac": Region.ASIA_PACIFIC,
+    "americas": Region.AMERICAS, "america": Region.AMERICAS,
+    "global": Region.GLOBAL, "world": Region.GLOBAL,
+}  # fmt: skip
+
+
+def parse_region(name: str) -> Region | None:
+    """A region from its full name or a short name (``middle_east``, ``Asia-Pacific``...)."""
+    key = re.sub(r"[^a-z]+", "_", name.casefold().replace("&", "and")).strip("_")
+    for region in Region:
+        if key == re.sub(r"[^a-z]+", "_", region.value.casefold().replace("&", "and")).strip("_"):
+            return region
+    return _SHORT_NAMES.get(key)

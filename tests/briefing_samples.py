@@ -225,6 +225,27 @@ def empty_briefing() -> Briefing:
     return _briefing([], [])
 
 
+def edition_briefing() -> Briefing:
+    """The sample day as an edition: a story told by two outlets, top stories and a
+    synthesis paragraph per region (one of them hostile)."""
+    briefing = sample_briefing()
+    europe = briefing.sections[1]
+    kosovo = europe.stories[0]
+    second = _summary(1)
+    second.article_id, second.outlet = "a_second_kosovo", "Reuters"
+    second.url = "https://reuters.example.com/kosovo"
+    kosovo.summaries.append(second)
+    for section in briefing.sections:
+        section.synthesis = f"What the {section.region.value} stories add up to, in brief."
+    briefing.sections[0].synthesis = '<script>alert("s")</script> & *stars* [x](y)'
+    briefing.top_stories = [
+        kosovo,
+        briefing.sections[0].stories[0],
+        briefing.sections[2].stories[0],
+    ]
+    return briefing
+
+
 def large_briefing(n: int = 200) -> Briefing:
     """``n`` stories, some with very long titles, plus a few failures."""
     long_suffix = (
@@ -235,4 +256,8 @@ def large_briefing(n: int = 200) -> Briefing:
     for s in summaries[::9]:
         assert s.content is not None
         s.content.headline = s.content.headline + long_suffix
-    return _briefing(summaries, [_failed(i) for i in range(1, 4)])
+    briefing = _briefing(summaries, [_failed(i) for i in range(1, 4)])
+    briefing.top_stories = [section.stories[0] for section in briefing.sections[:3]]
+    for section in briefing.sections:
+        section.synthesis = "A paragraph on what the region's many stories have in common."
+    return briefing

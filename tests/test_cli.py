@@ -20,6 +20,9 @@ from briefing.models import ArticleSummary
 def reply(messages: Any) -> str:
     """A faithful-looking answer built from the article's first numbered sentence."""
     user = messages[-1].content
+    if user.startswith("Region:"):  # the per-region synthesis: restate a summary line
+        line = user.split("\n- ", 1)[1].split("\n", 1)[0]
+        return json.dumps({"paragraph": line})
     title = user.split("Title: ", 1)[1].split("\n", 1)[0]
     first = user.split("[1] ", 1)[1].split("\n", 1)[0]
     return json.dumps(

@@ -175,6 +175,19 @@ def test_fabricated_quote_is_dropped() -> None:
     assert claim(result, "quote", "Trump").reason == "speaker not named near the quote"
 
 
+def test_sentence_as_speaker_and_repeated_quotes_are_not_kept() -> None:
+    real = "There is a sizable risk of a spillover escalation in Iraq"
+    quotes = [
+        {"speaker": "Sajad Jiyad", "text": real},
+        {"speaker": "Sajad Jiyad", "text": real},  # the embedded model repeats itself
+        {"speaker": "The Iraqis are worried about Iran,", "text": real},
+    ]
+    result = grounded(output(quotes=quotes))
+    assert result.content is not None
+    assert [q.speaker for q in result.content.quotes] == ["Sajad Jiyad"]
+    assert claim(result, "quote", "worried").reason.startswith("speaker is not a name")
+
+
 def test_quotes_match_across_quote_styles_whitespace_and_ellipses() -> None:
     quotes = [
         {"speaker": "Jiyad", "text": "may lead to pro-Iran elements \u2026 targeting US troops"},

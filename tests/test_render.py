@@ -18,6 +18,7 @@ from briefing_samples import (
     ACCENTED,
     ARABIC_NAME,
     HOSTILE_TITLE,
+    edition_briefing,
     empty_briefing,
     hostile_briefing,
     large_briefing,
@@ -137,13 +138,13 @@ def toc_page_numbers(text: str) -> list[int]:
 
 
 def expected_toc_targets(briefing: Briefing) -> list[str]:
-    targets: list[str] = []
+    targets: list[str] = ["top-stories"] if briefing.top_stories else []
     number = 0
     for section in briefing.sections:
         targets.append(
             "region-" + re.sub(r"[^a-z0-9]+", "-", section.region.value.lower()).strip("-")
         )
-        for _ in section.summaries:
+        for _ in section.stories:
             number += 1
             targets.append(f"story-{number}")
     if briefing.failed:
@@ -293,7 +294,9 @@ def test_html_large_briefing_links_every_story() -> None:
     briefing = large_briefing(200)
     tree = parse_html(render_html(briefing))
     assert {f"story-{n}" for n in range(1, 201)} <= set(tree.ids)
-    assert sum(href.startswith("#story-") for href in tree.hrefs) == 200
+    # once from the contents, and again from the top stories for three of them
+    assert sum(href.startswith("#story-") for href in tree.hrefs) == 200 + 3
+    assert len(briefing.top_stories) == 3 and "top-stories" in tree.ids
 
 
 # --------------------------------------------------------------------------- templates
@@ -405,6 +408,54 @@ def test_pdf_200_stories(tmp_path: Path) -> None:
     assert elapsed < 120, f"200 stories took {elapsed:.1f}s"
 
 
+# --------------------------------------------------------------------------- editions
+
+
+def test_edition_markdown_top_stories_synthesis_and_every_source() -> None:
+    md = render_markdown(edition_briefing())
+    assert md.index("## Top stories") < md.index("\n## Middle East & North Africa\n")
+    assert "1. **Border incident strains Kosovo–Serbia talks** — " in md  # noqa: RUF001
+    assert "*(Europe · 2 sources)*" in md
+    assert "- [Top stories](#top-stories) — 3 stories" in md
+    assert "**What it means:** What the Europe stories add up to, in brief." in md
+    assert r"**What it means:** \<script\>alert(" in md and r"\*stars\*" in md
+    assert "*Reported by Balkan Insight and Reuters* [^3]" in md
+    assert (
+        "[^3]: Reuters, “Kosovo and Serbia" in md and "<https://reuters.example.com/kosovo>" in md
+    )
+    defined = set(re.findall(r"^\[\^(\d+)\]:", md, re.M))
+    used = set(re.findall(r"\[\^(\d+)\](?!:)", md))
+    assert defined == used == {str(n) for n in range(1, 9)}  # 7 stories, 8 sources
+    assert "\n\n\n" not in md
+
+
+def test_edition_html_is_valid_escapes_synthesis_and_links_sources() -> None:
+    document = render_html(edition_briefing())
+    tree = parse_html(document)
+    assert "<script>" not in document
+    assert "&lt;script&gt;alert(&#34;s&#34;)&lt;/script&gt; &amp; *stars*" in document
+    assert {"top-stories", "source-2", "source-3"} <= set(tree.ids)
+    assert tree.hrefs.count("#story-2") == 2  # contents, top stories
+    assert "https://reuters.example.com/kosovo" in tree.hrefs
+    assert 'class="synthesis"' in document and "Reported by Balkan Insight and Reuters" in document
+
+
+@needs_poppler
+def test_edition_pdf_pages_headlines_and_contents(tmp_path: Path) -> None:
+    briefing = edition_briefing()
+    pdf = render_pdf(briefing)
+    text = pdf_text(pdf, tmp_path)
+    flat = " ".join(text.split())
+    for headline in HEADLINES:
+        assert " ".join(headline.split()) in flat
+    assert "TOP STORIES" in text and "WHAT IT MEANS" in text and "Reuters" in text
+    pages = pdf_pages(pdf, tmp_path)
+    assert 2 <= pages <= 6
+    destinations = pdf_destinations(pdf, tmp_path)
+    expected = [destinations[t] for t in expected_toc_targets(briefing)]
+    assert toc_page_numbers(text) == expected
+
+
 # --------------------------------------------------------------------------- write_atomic
 
 
@@ -447,6 +498,12 @@ def test_write_atomic_never_leaves_a_half_written_file(
     assert _leftovers(tmp_path) == []
 
 
-def test_write_atomic_into_a_missing_directory(tmp_path: Path) -> None:
+def test_write_atomic_creates_missing_directories(tmp_path: Path) -> None:
+    write_atomic(tmp_path / "out" / "daily" / "brief.md", "x")
+    assert (tmp_path / "out" / "daily" / "brief.md").read_text() == "x"
+
+
+def test_write_atomic_where_a_directory_cannot_be(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
     with pytest.raises(DeliveryError, match="directory exists"):
-        write_atomic(tmp_path / "nope" / "brief.md", "x")
+        write_atomic(tmp_path / "file" / "brief.md", "x")

@@ -70,12 +70,17 @@ class LocalLLM:
             ) from e
         self.model_path = path
         self.model = path.stem
-        threads = n_threads or int(os.environ.get("BRIEFING_THREADS", "0")) or (os.cpu_count() or 2)
+        # Token-by-token generation of a small model gains nothing from more threads (they
+        # spend the time synchronising, and collapse when the machine is busy); reading
+        # the prompt in batches does, so it gets every core.
+        threads = n_threads or int(os.environ.get("BRIEFING_THREADS", "0")) or 1
+        batch_threads = max(threads, os.cpu_count() or 1)
         try:
             self._llama = llama_cpp.Llama(
                 model_path=str(path),
                 n_ctx=n_ctx or int(os.environ.get("BRIEFING_N_CTX", "0")) or DEFAULT_N_CTX,
                 n_threads=threads,
+                n_threads_batch=batch_threads,
                 seed=seed,
                 verbose=False,
             )

@@ -24,7 +24,8 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     """Write ``data`` (text as UTF-8) to ``path`` so readers see the old file or the new one.
 
     Writes a temporary file in the same directory, fsyncs it and ``os.replace``s it over
-    ``path``: a crash, a full disk or Ctrl-C never leaves a half-written brief. A new file
+    ``path``: a crash, a full disk or Ctrl-C never leaves a half-written brief. Missing
+    parent directories are created. A new file
     gets the usual umask permissions; an existing file keeps its mode.
     """
     path = Path(path)
@@ -32,6 +33,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     directory = path.parent
     tmp = directory / f".{path.name}.{secrets.token_hex(4)}.tmp"
     try:
+        directory.mkdir(parents=True, exist_ok=True)  # `--out out/brief.md` on a fresh clone
         try:
             mode: int | None = stat.S_IMODE(path.stat().st_mode)
         except FileNotFoundError:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,6 +42,7 @@ from briefing.models import (
     KeyPoint,
     Quote,
     Region,
+    Story,
 )
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -59,10 +61,14 @@ def long_date(day: dt.date) -> str:
     return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
-def published_label(when: dt.datetime | None, edition: dt.date) -> str:
-    """A short publication time: ``Mon 23 Nov, 18:05 UTC``; the year only if it differs."""
+def published_label(when: dt.datetime | None, edition: dt.date, tz: dt.tzinfo | None = None) -> str:
+    """A short publication time: ``Mon 23 Nov, 18:05 UTC``; the year only if it differs.
+
+    With ``tz``, an aware time is shown in that zone (``Mon 23 Nov, 19:05 CET``)."""
     if when is None:
         return ""
+    if tz is not None and when.tzinfo is not None:
+        when = when.astimezone(tz)
     day = f"{_DAYS[when.weekday()][:3]} {when.day} {_MONTHS[when.month - 1][:3]}"
     if when.year != edition.year:
         day += f" {when.year}"
@@ -171,6 +177,11 @@ class StoryView:
     flagged: list[FlaggedView]
     #: the headline, summary and key points are sentences of the article itself
     extractive: bool
+    #: every article the story rests on, lead (``source``) first
+    sources: list[SourceView]
+    region: str
+    #: the summary's first sentence (what the top stories show)
+    lede: str
 
 
 #: How a flagged claim is introduced ("unverified quote: ...").
@@ -250,6 +261,8 @@ class SectionView:
     anchor: str
     md_anchor: str
     stories: list[StoryView]
+    #: the grounded "what it means" paragraph, or ""
+    synthesis: str
 
 
 @dataclass(frozen=True)
@@ -294,44 +307,95 @@ def _unique(anchor: str, taken: set[str]) -> str:
     return candidate
 
 
+_LANGUAGE_CODES = {
+    "english": "en", "french": "fr", "german": "de", "spanish": "es", "italian": "it",
+    "portuguese": "pt", "dutch": "nl", "arabic": "ar", "russian": "ru", "chinese": "zh",
+    "japanese": "ja", "turkish": "tr", "persian": "fa", "ukrainian": "uk", "polish": "pl",
+}  # fmt: skip
+
+
+def language_code(language: str) -> str:
+    """The HTML ``lang`` of a language name ("French" -> "fr"); a code passes through."""
+    key = clean(language).casefold()
+    if key in _LANGUAGE_CODES:
+        return _LANGUAGE_CODES[key]
+    return key if re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", key) else "en"
+
+
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def _lede(summary: str) -> str:
+    from briefing.ingest.sentences import sentence_texts
+
+    sentences = sentence_texts(summary) if summary else []
+    return sentences[0] if sentences else ""
+
+
+def _story_view(
+    story: Story, number: int, first_source: int, briefing: Briefing, tz: dt.tzinfo
+) -> StoryView | None:
+    """The view of ``story`` (``None`` when none of its summaries has content)."""
+    sources = [s for s in story.summaries if s.content is not None]
+    if not sources:
+        return None
+    lead = sources[0]
+    content = lead.content
+    assert content is not None
+    views = [_source(s, first_source + i) for i, s in enumerate(sources)]
+    summary = clean(content.summary)
+    return StoryView(
+        number=number,
+        anchor=f"story-{number}",
+        headline=clean(content.headline) or clean(lead.title),
+        topic=clean(content.topic),
+        outlet=clean(lead.outlet),
+        published=published_label(lead.published, briefing.date, tz),
+        published_iso=lead.published.isoformat() if lead.published else "",
+        summary=summary,
+        key_points=[k for k in content.key_points if clean(k.text)],
+        quotes=[q for q in content.quotes if clean(q.text)],
+        figures=[f for f in content.figures if clean(f.value)],
+        countries=[clean(c) for c in content.countries if clean(c)],
+        status=lead.status,
+        source=views[0],
+        flagged=_flagged(lead.flagged),
+        extractive=lead.status == "extractive",
+        sources=views,
+        region=str(story.region.value),
+        lede=_lede(summary),
+    )
+
+
 def build_context(briefing: Briefing) -> dict[str, Any]:
     """Everything a brief template may use, computed once.
 
-    Summaries without content found in a section (a composer bug, or a failed one that
+    Stories none of whose summaries has content (a composer bug, or a failed one that
     slipped through) are listed with the failures instead of breaking the render.
     """
+    tz = _zone(briefing.timezone)
     sections: list[SectionView] = []
     failed = [_failed(s) for s in briefing.failed]
-    anchors: set[str] = {"contents", "failed", "sources", "colophon"}
+    anchors: set[str] = {"contents", "top-stories", "failed", "sources", "colophon"}
+    by_id: dict[str, StoryView] = {}
     number = 0
+    n_sources = 0
     for section in briefing.sections:
         stories: list[StoryView] = []
-        for summary in section.summaries:
-            content = summary.content
-            if content is None:
-                failed.append(_failed(summary))
+        for story in section.stories:
+            view = _story_view(story, number + 1, n_sources + 1, briefing, tz)
+            if view is None:
+                failed.extend(_failed(s) for s in story.summaries)
                 continue
+            failed.extend(_failed(s) for s in story.summaries if s.content is None)
             number += 1
-            stories.append(
-                StoryView(
-                    number=number,
-                    anchor=f"story-{number}",
-                    headline=clean(content.headline) or clean(summary.title),
-                    topic=clean(content.topic),
-                    outlet=clean(summary.outlet),
-                    published=published_label(summary.published, briefing.date),
-                    published_iso=summary.published.isoformat() if summary.published else "",
-                    summary=clean(content.summary),
-                    key_points=[k for k in content.key_points if clean(k.text)],
-                    quotes=[q for q in content.quotes if clean(q.text)],
-                    figures=[f for f in content.figures if clean(f.value)],
-                    countries=[clean(c) for c in content.countries if clean(c)],
-                    status=summary.status,
-                    source=_source(summary, number),
-                    flagged=_flagged(summary.flagged),
-                    extractive=summary.status == "extractive",
-                )
-            )
+            n_sources += len(view.sources)
+            stories.append(view)
+            by_id.setdefault(story.id, view)
         if stories:
             name = str(section.region.value)
             sections.append(
@@ -341,24 +405,35 @@ def build_context(briefing: Briefing) -> dict[str, Any]:
                     anchor=_unique("region-" + slugify(name), anchors),
                     md_anchor=github_slug(name),
                     stories=stories,
+                    synthesis=clean(section.synthesis),
                 )
             )
+    top_stories = [by_id[s.id] for s in briefing.top_stories if s.id in by_id]
     story_count = sum(len(s.stories) for s in sections)
     usage = briefing.usage
+    generated = briefing.generated_at
+    if generated.tzinfo is not None:
+        generated = generated.astimezone(tz)
     return {
         "briefing": briefing,
         "title": clean(briefing.title) or "Morning brief",
         "date_long": long_date(briefing.date),
         "date_iso": briefing.date.isoformat(),
         "generated_iso": briefing.generated_at.isoformat(),
-        "generated_label": f"{briefing.generated_at:%Y-%m-%d %H:%M}"
-        + (f" {briefing.generated_at.tzname()}" if briefing.generated_at.tzinfo else ""),
+        "generated_label": f"{generated:%Y-%m-%d %H:%M}"
+        + (f" {generated.tzname()}" if generated.tzinfo else ""),
         "provider": clean(briefing.provider),
         "model": clean(briefing.model),
         "prompt_version": clean(briefing.prompt_version),
+        "synthesis_prompt_version": clean(briefing.synthesis_prompt_version),
+        "language": clean(briefing.language) or "English",
+        "lang": language_code(briefing.language),
+        "timezone": clean(briefing.timezone),
         "sections": sections,
+        "top_stories": top_stories,
         "stories": [story for section in sections for story in section.stories],
         "story_count": story_count,
+        "source_count": n_sources,
         "region_count": len(sections),
         "failed": failed,
         "usage": usage,
