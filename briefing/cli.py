@@ -413,7 +413,7 @@ def _parse_regions(value: str | None) -> list[Region] | None:
 )
 @click.option(
     "--synthesis/--no-synthesis",
-    default=False,
+    default=True,
     show_default=True,
     help="Add a grounded 'what it means' paragraph per region (one more model call each).",
 )

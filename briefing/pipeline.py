@@ -156,7 +156,7 @@ def make_brief(
     regions: Sequence[Region] | None = None,
     timezone: str = "UTC",
     language: str | None = None,
-    synthesize: bool = False,
+    synthesize: bool = True,
 ) -> BriefRun:
     """Summarize and ground loaded articles and compose them into a Briefing (with the
     run's calls, cache hits, tokens and cost in ``briefing.run``).

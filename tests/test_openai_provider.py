@@ -187,6 +187,7 @@ def test_provider_choice_follows_the_environment() -> None:
     assert choose_provider("auto", {"OPENAI_API_KEY": "k"}) == "openai"
     assert choose_provider(None, {"OPENAI_BASE_URL": "http://127.0.0.1:1/v1"}) == "openai"
     assert choose_provider("local", {"OPENAI_API_KEY": "k"}) == "local"
+    assert choose_provider(None, {}, base_url="http://127.0.0.1:1/v1") == "openai"
     with pytest.raises(ConfigError, match="Unknown provider"):
         choose_provider("anthropic", {})
 

@@ -98,7 +98,7 @@ def test_local_runs_are_free_so_any_budget_holds() -> None:
 def test_run_report_is_stored_in_the_brief() -> None:
     llm = FakeLLM(provider="openai", model="gpt-4o-mini").enqueue(output(), output())
     articles = [make_article(title="One"), make_article(title="Two")]
-    run = make_brief(Loaded(articles), llm, concurrency=1)
+    run = make_brief(Loaded(articles), llm, concurrency=1, synthesize=False)
     report = run.report
     assert report is not None and run.briefing.run == report
     assert report.articles == 2 and report.calls == 2 and report.cache_hits == 0

@@ -30,11 +30,15 @@ __all__ = [
 PROVIDERS = ("openai", "local")
 
 
-def choose_provider(provider: str | None, env: Mapping[str, str] | None = None) -> str:
-    """The provider to use: explicit choice, else openai if configured, else local."""
+def choose_provider(
+    provider: str | None, env: Mapping[str, str] | None = None, *, base_url: str | None = None
+) -> str:
+    """The provider to use: explicit choice, else openai if configured (a key, a server
+    URL in the environment, or ``--base-url``), else local."""
     env = os.environ if env is None else env
     if provider in (None, "", "auto"):
-        return "openai" if env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL") else "local"
+        configured = base_url or env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL")
+        return "openai" if configured else "local"
     if provider not in PROVIDERS:
         raise ConfigError(f"Unknown provider {provider!r}; choose one of: {', '.join(PROVIDERS)}.")
     return provider
@@ -57,7 +61,7 @@ def get_llm(
     given with ``base_url`` gets ``BRIEFING_API_KEY`` (or no key).
     """
     env = os.environ if env is None else env
-    chosen = choose_provider(provider, env)
+    chosen = choose_provider(provider, env, base_url=base_url)
     if chosen == "local":
         if model and not model_path and model.endswith(".gguf"):
             model_path = model
