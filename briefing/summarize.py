@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable,
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from briefing.chunking import chunk_sentences, text_budget
 from briefing.errors import ProviderError, SummaryValidationError
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 SCHEMA_NAME = "article_summary"
 #: Tokens reserved for the model's answer (the schema's caps keep answers below this).
@@ -628,6 +629,12 @@ def restamp(summary: ArticleSummary, article: Article) -> ArticleSummary:
 
 def parse_output(completion: Completion) -> SummaryOutput:
     """Validate a completion as ``SummaryOutput``; ``ValueError`` says what is wrong."""
+    return parse_model(completion, SummaryOutput)
+
+
+def parse_model(completion: Completion, model: type[M]) -> M:
+    """Validate a completion as one JSON object of ``model`` (code fences and prose
+    around it tolerated); ``ValueError`` says what is wrong, for the repair prompt."""
     if completion.finish_reason == "refusal":
         raise ValueError("the model refused to answer")
     text = completion.text.strip()
@@ -644,7 +651,7 @@ def parse_output(completion: Completion) -> SummaryOutput:
         cut = "; it was cut off at the token limit, write less" if completion.truncated else ""
         raise ValueError(f"invalid JSON ({e.msg} at position {e.pos}){cut}") from None
     try:
-        return SummaryOutput.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as e:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'object'}: {err['msg']}"

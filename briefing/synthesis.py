@@ -22,14 +22,13 @@ brief never fails for want of a synthesis.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from briefing.errors import ProviderError
 from briefing.grounding import (
@@ -46,6 +45,7 @@ from briefing.ingest.sentences import sentence_texts
 from briefing.llm.base import LLM, Completion, Message
 from briefing.models import ArticleSummary, Briefing, Region, Section, Sentence, Story, Usage
 from briefing.prompts import Prompts
+from briefing.summarize import parse_model
 
 __all__ = [
     "MAX_CHARS",
@@ -157,31 +157,29 @@ def check_sentence(sentence: str, source: Source) -> SentenceCheck:
     return SentenceCheck(sentence, True, score)
 
 
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
 def check_paragraph(
     paragraph: str, stories: Sequence[Story]
 ) -> tuple[str | None, list[SentenceCheck]]:
     """The paragraph's supported sentences joined (``None`` if none), and every verdict."""
     source = evidence(stories)
-    checks = [check_sentence(s, source) for s in sentence_texts(paragraph)]
+    headlines = {_plain(s.content.headline) for st in stories for s in st.summaries if s.content}
+    checks = [
+        SentenceCheck(text, False, 0.0, "not a sentence: a headline or a fragment")
+        if _plain(text) in headlines or len(text.split()) < 6
+        else check_sentence(text, source)
+        for text in sentence_texts(paragraph)
+    ]
     kept = " ".join(c.text for c in checks if c.supported)
     return (kept or None), checks
 
 
-_FENCE_RE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
-
-
 def parse_synthesis(completion: Completion) -> SynthesisOutput:
     """Validate a completion as ``SynthesisOutput``; ``ValueError`` says what is wrong."""
-    text = _FENCE_RE.sub("", completion.text.strip())
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end < start:
-        raise ValueError("the answer holds no JSON object")
-    try:
-        return SynthesisOutput.model_validate(json.loads(text[start : end + 1]))
-    except json.JSONDecodeError as e:
-        raise ValueError(f"invalid JSON ({e.msg} at position {e.pos})") from None
-    except ValidationError as e:
-        raise ValueError("; ".join(err["msg"] for err in e.errors()[:3])) from None
+    return parse_model(completion, SynthesisOutput)
 
 
 def _messages(

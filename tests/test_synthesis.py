@@ -34,6 +34,15 @@ def test_supported_sentences_are_kept_and_invented_ones_dropped() -> None:
     assert "support" in checks[1].reason
 
 
+def test_a_headline_or_fragment_is_not_a_synthesis() -> None:
+    section = middle_east()
+    lead = section.stories[0].lead.content
+    assert lead is not None
+    kept, checks = check_paragraph(f"{lead.headline}. Iran, Iraq.", section.stories)
+    assert kept is None
+    assert all(c.reason.startswith("not a sentence") for c in checks)
+
+
 def test_numbers_names_and_negations_must_come_from_the_summaries() -> None:
     stories = middle_east().stories
     for claim in (
