@@ -20,6 +20,7 @@ with ``briefing.grounding``.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -70,8 +71,10 @@ def words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
-    """A light stem: lower case, possessive and common suffixes removed, country names and
+    """A light stem (memoised: a brief stems the same words over and over): lower case,
+    possessive and common suffixes removed, country names and
     demonyms folded to the country ("Iraqi" -> "iraq", "US" -> "united states")."""
     country = canonical_country(word) if word[:1].isupper() else None
     if country:

@@ -79,6 +79,7 @@ points are taken from the article (``briefing.extractive``) and the status becom
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -307,8 +308,9 @@ class Source:
         return "\n".join(s.text for s in self.evidence.values())
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _fold(token: str) -> str:
-    """Case, accents and possessive folded away: "Priština's" -> "pristina"."""
+    """Case, accents and possessive folded away: "Priština's" -> "pristina" (memoised)."""
     decomposed = unicodedata.normalize("NFKD", token.casefold().replace("\u2019", "'"))
     folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return folded[:-2] if folded.endswith("'s") else folded
