@@ -67,17 +67,12 @@ class Article(BaseModel):
 
     def model_post_init(self, __context: Any) -> None:
         if not self.id:
-            self.id = article_id(self.title, self.text)
+            self.id = "a" + self.content_hash[:10]
 
     @property
     def content_hash(self) -> str:
         """Hash of what the model sees: changes whenever the summary could change."""
         return hashlib.sha256(f"{self.title}\n\n{self.text}".encode()).hexdigest()
-
-
-def article_id(title: str, text: str) -> str:
-    """A short stable id derived from the content."""
-    return "a" + hashlib.sha256(f"{title}\n\n{text}".encode()).hexdigest()[:10]
 
 
 # --------------------------------------------------------------------------- model output
