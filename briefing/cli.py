@@ -6,20 +6,22 @@ Errors the user can cause are printed on one line and mapped to exit codes
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
 import logging
 import os
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from briefing.errors import BriefingError, ExitCode, InputError
+from briefing.errors import BriefingError, ExitCode, InputError, Interrupted
 
 if TYPE_CHECKING:
     from briefing.cache import SummaryCache
@@ -111,6 +113,7 @@ class RunSettings:
     no_cache: bool = False
     cache_dir: Path | None = None
     max_cost: float | None = None
+    deadline: float | None = None
 
     def open_cache(self) -> SummaryCache | None:
         if self.no_cache:
@@ -127,7 +130,7 @@ class RunSettings:
             llm.limiter = RateLimiter(self.rpm, self.tpm)
 
 
-_RUN_OPTION_NAMES = ("concurrency", "rpm", "tpm", "no_cache", "cache_dir", "max_cost")
+_RUN_OPTION_NAMES = ("concurrency", "rpm", "tpm", "no_cache", "cache_dir", "max_cost", "deadline")
 
 cache_dir_option = click.option(
     "--cache-dir",
@@ -176,8 +179,16 @@ def run_options(fn: F) -> F:
             type=click.FloatRange(min=0),
             envvar="BRIEFING_MAX_COST",
             metavar="USD",
-            help="Refuse to start when the run's estimated cost exceeds this many dollars "
-            "(prices: BRIEFING_PRICES).",
+            help="Refuse to start when the run's estimated cost exceeds this many dollars, "
+            "and start no more articles once the billed cost would (prices: BRIEFING_PRICES).",
+        ),
+        click.option(
+            "--deadline",
+            type=click.FloatRange(min=0, min_open=True),
+            envvar="BRIEFING_DEADLINE",
+            metavar="SECONDS",
+            help="Finish within this many seconds: articles not summarized by then are "
+            "listed as failed (exit code 10) and the brief is written with the rest.",
         ),
     ]
     result: Any = wrapper
@@ -231,6 +242,8 @@ class _Progress:
         self.enabled = sys.stderr.isatty() and total > 0
         self.total = total
         self.done = 0
+        #: summaries the model delivered (these are in the cache)
+        self.kept = 0
         self.label = label
         if self.enabled:
             self._draw("")
@@ -244,10 +257,27 @@ class _Progress:
 
     def __call__(self, summary: ArticleSummary) -> None:
         self.done += 1
+        self.kept += summary.ok
         if self.enabled:
             self._draw(summary.title[:40])
             if self.done == self.total:
                 click.echo("", err=True)
+
+
+@contextlib.contextmanager
+def _keep_on_interrupt(progress: _Progress, cache: SummaryCache | None) -> Iterator[None]:
+    """Turn Ctrl-C / SIGTERM during a run into ``Interrupted`` saying what was kept."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if progress.enabled:
+            click.echo("", err=True)
+        done = f"{progress.kept} of {progress.total} articles summarized"
+        if cache is None:
+            kept = "not kept (--no-cache)"
+        else:
+            kept = f"kept in the cache ({cache.path}): run the same command again to resume"
+        raise Interrupted(f"interrupted: {done}, {kept}. No brief was written.") from None
 
 
 @click.group(epilog=EXIT_CODES_HELP)
@@ -287,21 +317,25 @@ def summarize(
         raise InputError(f"No article found in {source}.")
     llm, prompts = _setup(**opts)
     run_settings.pace(llm)
-    summaries = summarize_articles(
-        loaded.articles,
-        llm,
-        prompts=prompts,
-        on_summary=_Progress(len(loaded.articles), "summarizing"),
-        unsupported=unsupported,
-        concurrency=run_settings.concurrency,
-        cache=run_settings.open_cache(),
-        max_cost=run_settings.max_cost,
-    )
+    progress = _Progress(len(loaded.articles), "summarizing")
+    store = run_settings.open_cache()
+    with _keep_on_interrupt(progress, store):
+        summaries = summarize_articles(
+            loaded.articles,
+            llm,
+            prompts=prompts,
+            on_summary=progress,
+            unsupported=unsupported,
+            concurrency=run_settings.concurrency,
+            cache=store,
+            max_cost=run_settings.max_cost,
+            deadline=run_settings.deadline,
+        )
     if as_json:
         click.echo(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
     else:
         click.echo(summaries_markdown(summaries))
-    if any(s.content is None for s in summaries):
+    if any(s.content is None or s.error for s in summaries):
         sys.exit(int(ExitCode.PARTIAL))
 
 
@@ -475,21 +509,25 @@ def brief(
         click.echo(f"briefing: skipped {problem.source}: {problem.message}", err=True)
     llm, prompts = _setup(**opts)
     run_settings.pace(llm)
-    run = make_brief(
-        loaded,
-        llm,
-        prompts=prompts,
-        date=date_.date() if date_ else None,
-        on_summary=_Progress(len(loaded.articles), "summarizing"),
-        unsupported=unsupported,
-        concurrency=run_settings.concurrency,
-        cache=run_settings.open_cache(),
-        max_cost=run_settings.max_cost,
-        regions=regions,
-        timezone=tz,
-        language=language,
-        synthesize=synthesis,
-    )
+    progress = _Progress(len(loaded.articles), "summarizing")
+    store = run_settings.open_cache()
+    with _keep_on_interrupt(progress, store):
+        run = make_brief(
+            loaded,
+            llm,
+            prompts=prompts,
+            date=date_.date() if date_ else None,
+            on_summary=progress,
+            unsupported=unsupported,
+            concurrency=run_settings.concurrency,
+            cache=store,
+            max_cost=run_settings.max_cost,
+            deadline=run_settings.deadline,
+            regions=regions,
+            timezone=tz,
+            language=language,
+            synthesize=synthesis,
+        )
     to_profile_dir = False
     if profile is not None:
         run.briefing = profile.select(run.briefing)
@@ -638,8 +676,20 @@ def schema() -> None:
 from briefing import cli_deliver  # noqa: E402, F401  (registers `send` and `schedule`)
 
 
+def _terminate(signum: int, frame: Any) -> None:  # noqa: ARG001 - signal handler
+    """SIGTERM (systemd stop, kill) stops a run like Ctrl-C: whatever handles SIGINT
+    now (asyncio's, which cancels the running tasks cleanly, or Python's default, which
+    raises KeyboardInterrupt) handles it."""
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signal.SIGINT, frame)
+    else:
+        raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="briefing")
 
 

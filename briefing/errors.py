@@ -8,6 +8,7 @@ The library raises; ``briefing.cli`` converts. Every message says what to do.
     ├── ProviderError              the model server failed (unreachable, auth, 5xx...)
     │   └── ModelNotFoundError     the named model or GGUF file does not exist
     ├── SummaryValidationError     the model's output stayed invalid after a repair
+    ├── Interrupted                Ctrl-C / SIGTERM stopped the run
     └── DeliveryError              the brief could not be written or sent
 
 Exit codes (stable; scripts may rely on them) are in :class:`ExitCode`.
@@ -74,6 +75,12 @@ class SummaryValidationError(BriefingError):
         super().__init__(message)
         self.n_attempts = n_attempts
         self.last_completion = last_completion
+
+
+class Interrupted(BriefingError):
+    """The run was stopped by Ctrl-C or SIGTERM; the message says what was kept."""
+
+    exit_code = ExitCode.INTERRUPTED
 
 
 class DeliveryError(BriefingError):

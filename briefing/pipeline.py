@@ -18,6 +18,7 @@ from briefing.summarize import ProgressCallback, Summarizer
 
 if TYPE_CHECKING:
     from briefing.cache import SummaryCache
+    from briefing.limits import RunLimits
 
 
 @dataclass
@@ -99,8 +100,15 @@ class BriefRun:
 
     @property
     def partial(self) -> bool:
-        """True when some input or article could not be used."""
-        return bool(self.briefing.failed or self.loaded.problems)
+        """True when some input could not be read or some article's model summary
+        failed (listed as failed, or shown as an extractive fallback with the reason)."""
+        return bool(self.briefing.failed or self.loaded.problems or self.model_failures)
+
+    @property
+    def model_failures(self) -> list[ArticleSummary]:
+        """Summaries the model did not deliver (failed, stopped by the deadline or the
+        budget), including those the brief shows as extractive fallbacks."""
+        return [s for s in self.summaries if s.content is None or s.error]
 
     @property
     def report(self) -> RunReport | None:
@@ -118,28 +126,47 @@ def summarize_articles(
     concurrency: int | None = None,
     cache: SummaryCache | None = None,
     max_cost: float | None = None,
+    deadline: float | None = None,
+    limits: RunLimits | None = None,
 ) -> list[ArticleSummary]:
     """Grounded summaries of ``articles`` in order (see ``briefing.grounding.ground``):
     claims the source does not support are dropped (or flagged, ``unsupported="flag"``),
     and articles the model failed on get an extractive summary when possible.
 
     Up to ``concurrency`` articles are summarized at once; with a ``cache`` unchanged
-    articles cost no call; with ``max_cost`` (USD) the run refuses to start when its
-    estimate exceeds it (``briefing.usage.BudgetError``)."""
+    articles cost no call. With ``max_cost`` (USD) the run refuses to start when its
+    estimate exceeds it (``briefing.usage.BudgetError``) and starts no article once the
+    billed cost plus the article's estimate would exceed it; with ``deadline`` (seconds)
+    no article starts after it and calls in flight are cancelled. Stopped articles are
+    kept as failed with the reason (``briefing.limits``)."""
     from briefing.grounding import ground
 
     summarizer = Summarizer(llm, prompts)
+    if limits is None:
+        limits = make_limits(llm, deadline=deadline, max_cost=max_cost)
     if max_cost is not None:
         from briefing.usage import check_budget, estimate_run
 
         check_budget(estimate_run(summarizer, articles, cache=cache), max_cost, model=llm.model)
     summaries = summarizer.summarize_all(
-        articles, on_summary=on_summary, concurrency=concurrency, cache=cache
+        articles, on_summary=on_summary, concurrency=concurrency, cache=cache, limits=limits
     )
     return [
         ground(summary, article, unsupported=unsupported)
         for summary, article in zip(summaries, articles, strict=True)
     ]
+
+
+def make_limits(
+    llm: LLM, *, deadline: float | None = None, max_cost: float | None = None
+) -> RunLimits | None:
+    """The ``RunLimits`` for a deadline (seconds from now) and a cap in USD, if any."""
+    if deadline is None and max_cost is None:
+        return None
+    from briefing.limits import RunLimits
+    from briefing.usage import price_for
+
+    return RunLimits(deadline=deadline, max_cost=max_cost, price=price_for(llm.provider, llm.model))
 
 
 def make_brief(
@@ -157,6 +184,7 @@ def make_brief(
     timezone: str = "UTC",
     language: str | None = None,
     synthesize: bool = True,
+    deadline: float | None = None,
 ) -> BriefRun:
     """Summarize and ground loaded articles and compose them into a Briefing (with the
     run's calls, cache hits, tokens and cost in ``briefing.run``).
@@ -164,14 +192,16 @@ def make_brief(
     ``regions``: the sections to show, in order; ``timezone``: the IANA zone of the
     brief's date and times; ``language``: the language the brief is written in (default:
     ``prompts``' language, English); ``synthesize``: also ask the model for one grounded
-    paragraph per region (``briefing.synthesis``; one or two more calls per region, counted
-    in ``briefing.usage`` but not in ``briefing.run``)."""
+    paragraph per region (``briefing.synthesis``; one or two more calls per region);
+    ``deadline``: seconds for the whole run (summaries and synthesis; see
+    ``summarize_articles`` for it and ``max_cost``)."""
     if language is not None and (prompts is None or prompts.language != language):
         prompts = Prompts(prompts.directory if prompts else None, language=language)
     from briefing.summarize import default_concurrency
     from briefing.usage import run_report
 
     started = time.perf_counter()
+    limits = make_limits(llm, deadline=deadline, max_cost=max_cost)
     summaries = summarize_articles(
         loaded.articles,
         llm,
@@ -181,6 +211,7 @@ def make_brief(
         concurrency=concurrency,
         cache=cache,
         max_cost=max_cost,
+        limits=limits,
     )
     briefing = compose(
         summaries,
@@ -188,14 +219,19 @@ def make_brief(
         regions=regions,
         timezone=timezone,
         language=prompts.language if prompts else "English",
-        llm=llm if synthesize else None,
         prompts=prompts,
     )
+    if synthesize:
+        from briefing.synthesis import synthesize_sections
+
+        should_stop = (lambda: limits.expired) if limits is not None else None
+        synthesize_sections(briefing, llm, prompts=prompts, should_stop=should_stop)
     briefing.run = run_report(
         summaries,
         provider=llm.provider,
         model=llm.model,
         seconds=time.perf_counter() - started,
         concurrency=concurrency or default_concurrency(llm),
+        total=briefing.usage,
     )
     return BriefRun(briefing, summaries, loaded)

@@ -43,6 +43,7 @@ from briefing.prompts import Prompts
 
 if TYPE_CHECKING:
     from briefing.cache import SummaryCache
+    from briefing.limits import RunLimits
     from briefing.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -223,6 +224,7 @@ class Summarizer:
         on_summary: ProgressCallback | None = None,
         concurrency: int | None = None,
         cache: SummaryCache | None = None,
+        limits: RunLimits | None = None,
     ) -> list[ArticleSummary]:
         """Summaries in input order. A provider failure fails that article and the run goes
         on, unless nothing has worked yet and the failure would hit every article alike
@@ -232,18 +234,28 @@ class Summarizer:
         servers, 1 for the in-process model); ``on_summary`` is called as each finishes
         (in completion order). With a ``cache``, articles summarized before by the same
         model, prompts and schema are taken from it without a call (``cached=True``) and
-        each new summary is stored as soon as it is made (failures are not stored).
+        each new summary is stored as soon as it is made (failures are not stored), so
+        an interrupted run resumes where it stopped. With ``limits`` (``RunLimits``) no
+        article starts after the deadline or once the spending cap would be passed, and
+        calls in flight at the deadline are cancelled: those articles are kept as failed
+        with the reason.
         """
         articles = list(articles)
         limit = self._concurrency(concurrency)
-        run = _Run(self, articles, on_summary, cache)
+        run = _Run(self, articles, on_summary, cache, limits)
         todo = run.take_cached()
-        if limit <= 1 or len(todo) <= 1:
+        # a deadline can cancel calls in flight only on the async path
+        cancellable = limits is not None and limits.deadline is not None
+        if (limit <= 1 or len(todo) <= 1) and not (cancellable and self._has_async):
             for index in todo:
-                try:
-                    summary = self.summarize(articles[index])
-                except ProviderError as e:
-                    summary = run.provider_failure(index, e)
+                reason = run.stop_reason(index)
+                if reason is not None:
+                    summary = run.stopped(index, reason)
+                else:
+                    try:
+                        summary = self.summarize(articles[index])
+                    except ProviderError as e:
+                        summary = run.provider_failure(index, e)
                 run.finish(index, summary)
             return run.results()
         return _run_coroutine(lambda: self._summarize_concurrently(run, todo, limit))
@@ -255,14 +267,19 @@ class Summarizer:
         on_summary: ProgressCallback | None = None,
         concurrency: int | None = None,
         cache: SummaryCache | None = None,
+        limits: RunLimits | None = None,
     ) -> list[ArticleSummary]:
         """``summarize_all`` for callers already inside an event loop."""
         articles = list(articles)
-        run = _Run(self, articles, on_summary, cache)
+        run = _Run(self, articles, on_summary, cache, limits)
         todo = run.take_cached()
         return await self._summarize_concurrently(run, todo, self._concurrency(concurrency))
 
     # -- concurrency ---------------------------------------------------------------------
+    @property
+    def _has_async(self) -> bool:
+        return getattr(self.llm, "acomplete", None) is not None
+
     def _concurrency(self, requested: int | None) -> int:
         limit = requested if requested is not None else default_concurrency(self.llm)
         if limit > 1 and self.llm.provider == "local":
@@ -277,11 +294,24 @@ class Summarizer:
 
         async def one(index: int) -> None:
             async with gate:
-                try:
-                    summary = await self.asummarize(run.articles[index])
-                except ProviderError as e:
-                    summary = run.provider_failure(index, e)
+                reason = run.stop_reason(index)
+                if reason is not None:
+                    summary = run.stopped(index, reason)
+                else:
+                    summary = await attempt(index)
             run.finish(index, summary)
+
+        async def attempt(index: int) -> ArticleSummary:
+            timeout = asyncio.timeout(run.limits.remaining() if run.limits else None)
+            try:
+                async with timeout:
+                    return await self.asummarize(run.articles[index])
+            except ProviderError as e:
+                return run.provider_failure(index, e)
+            except TimeoutError:
+                if not timeout.expired() or run.limits is None:
+                    raise
+                return run.stopped(index, run.limits.deadline_reason(in_flight=True))
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -518,11 +548,13 @@ class _Run:
         articles: list[Article],
         on_summary: ProgressCallback | None,
         cache: SummaryCache | None,
+        limits: RunLimits | None = None,
     ) -> None:
         self.summarizer = summarizer
         self.articles = articles
         self.on_summary = on_summary
         self.cache = cache
+        self.limits = limits
         self.keys: dict[int, str] = {}
         self.done: list[ArticleSummary | None] = [None] * len(articles)
         #: a model call succeeded in this run (cache hits do not count)
@@ -553,8 +585,24 @@ class _Run:
         article = self.articles[index]
         return self.summarizer._summary(article, None, "failed", Usage(), 1, error=str(error))
 
+    def stop_reason(self, index: int) -> str | None:
+        """Why article ``index`` must not start (deadline passed, budget reached)."""
+        if self.limits is None:
+            return None
+        estimate = None
+        if self.limits.watches_cost:
+            estimate = self.summarizer.estimate(self.articles[index])
+        return self.limits.stop_reason(estimate)
+
+    def stopped(self, index: int, reason: str) -> ArticleSummary:
+        """The failed summary of an article the run's limits stopped."""
+        article = self.articles[index]
+        return self.summarizer._summary(article, None, "failed", Usage(), 1, error=reason)
+
     def finish(self, index: int, summary: ArticleSummary) -> None:
         self.done[index] = summary
+        if self.limits is not None:
+            self.limits.spend(summary.usage)
         if summary.ok:
             self.worked = True
             if self.cache is not None:

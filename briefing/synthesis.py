@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -241,14 +241,24 @@ def synthesize_region(
 
 
 def synthesize_sections(
-    briefing: Briefing, llm: LLM, *, prompts: Prompts | None = None
+    briefing: Briefing,
+    llm: LLM,
+    *,
+    prompts: Prompts | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[SynthesisResult]:
     """Fill ``Section.synthesis`` of every section of ``briefing`` (in place); the calls'
-    usage is added to ``briefing.usage`` and the prompts' version recorded."""
+    usage is added to ``briefing.usage`` and the prompts' version recorded.
+
+    ``should_stop`` is asked before each section (e.g. the run's deadline has passed):
+    when it says so, the remaining sections get no synthesis."""
     prompts = prompts or Prompts()
     results: list[SynthesisResult] = []
     section: Section
     for section in briefing.sections:
+        if should_stop is not None and should_stop():
+            log.warning("no synthesis from %s on: the run's deadline passed", section.region.value)
+            break
         result = synthesize_region(
             llm, section.region, section.stories, prompts=prompts, language=briefing.language
         )

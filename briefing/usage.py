@@ -126,9 +126,12 @@ def run_report(
     seconds: float | None = None,
     concurrency: int = 1,
     prices: Mapping[str, Price] | None = None,
+    total: Usage | None = None,
 ) -> RunReport:
-    """The report of a finished run: calls, cache hits, tokens, estimated cost."""
-    usage = sum((s.usage for s in summaries), Usage())
+    """The report of a finished run: calls, cache hits, tokens, estimated cost.
+    ``total``: the run's whole usage when it made calls besides the summaries' (the
+    synthesis); default the summaries' own."""
+    usage = total if total is not None else sum((s.usage for s in summaries), Usage())
     return RunReport(
         articles=len(summaries),
         calls=usage.calls,
