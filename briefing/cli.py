@@ -563,12 +563,25 @@ def brief(
             f"{b.usage.calls} calls, {b.usage.prompt_tokens}+{b.usage.completion_tokens} tokens)",
             err=True,
         )
+    _report_model_failures(run.model_failures)
     if run.report is not None:
         from briefing.usage import format_report
 
         click.echo(f"briefing: run: {format_report(run.report)}", err=True)
     if run.partial:
         sys.exit(int(ExitCode.PARTIAL))
+
+
+def _report_model_failures(failures: list[ArticleSummary]) -> None:
+    """One line per article the model did not summarize (at most 10, then a count)."""
+    for summary in failures[:10]:
+        shown = "extractive summary" if summary.content is not None else "listed as failed"
+        click.echo(
+            f"briefing: not summarized: {summary.title[:60]!r} ({shown}): {summary.error}",
+            err=True,
+        )
+    if len(failures) > 10:
+        click.echo(f"briefing: ... and {len(failures) - 10} more (see the brief)", err=True)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
