@@ -265,8 +265,9 @@ class _Progress:
 
 
 @contextlib.contextmanager
-def _keep_on_interrupt(progress: _Progress, cache: SummaryCache | None) -> Iterator[None]:
-    """Turn Ctrl-C / SIGTERM during a run into ``Interrupted`` saying what was kept."""
+def _keep_on_interrupt(progress: _Progress, cache: SummaryCache | None, llm: LLM) -> Iterator[None]:
+    """Turn Ctrl-C / SIGTERM during a run into ``Interrupted`` saying what was kept;
+    close the model's connections either way."""
     try:
         yield
     except KeyboardInterrupt:
@@ -278,6 +279,10 @@ def _keep_on_interrupt(progress: _Progress, cache: SummaryCache | None) -> Itera
         else:
             kept = f"kept in the cache ({cache.path}): run the same command again to resume"
         raise Interrupted(f"interrupted: {done}, {kept}. No brief was written.") from None
+    finally:
+        close = getattr(llm, "close", None)
+        if close is not None:
+            close()
 
 
 @click.group(epilog=EXIT_CODES_HELP)
@@ -319,7 +324,7 @@ def summarize(
     run_settings.pace(llm)
     progress = _Progress(len(loaded.articles), "summarizing")
     store = run_settings.open_cache()
-    with _keep_on_interrupt(progress, store):
+    with _keep_on_interrupt(progress, store, llm):
         summaries = summarize_articles(
             loaded.articles,
             llm,
@@ -511,7 +516,7 @@ def brief(
     run_settings.pace(llm)
     progress = _Progress(len(loaded.articles), "summarizing")
     store = run_settings.open_cache()
-    with _keep_on_interrupt(progress, store):
+    with _keep_on_interrupt(progress, store, llm):
         run = make_brief(
             loaded,
             llm,

@@ -17,6 +17,10 @@ Exit codes (stable; scripts may rely on them) are in :class:`ExitCode`.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from briefing.models import Usage
 
 
 class ExitCode(IntEnum):
@@ -71,10 +75,19 @@ class SummaryValidationError(BriefingError):
 
     exit_code = ExitCode.VALIDATION
 
-    def __init__(self, message: str, *, n_attempts: int, last_completion: str | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        n_attempts: int,
+        last_completion: str | None,
+        usage: Usage | None = None,
+    ) -> None:
         super().__init__(message)
         self.n_attempts = n_attempts
         self.last_completion = last_completion
+        #: tokens the failed attempts were billed (None: not known)
+        self.usage = usage
 
 
 class Interrupted(BriefingError):

@@ -370,6 +370,7 @@ class Summarizer:
             usage = result.usage
         except SummaryValidationError as e:
             log.warning("article %s failed: %s", article.id, e)
+            usage = e.usage or usage  # the attempts were billed all the same
             return self._summary(article, None, "failed", usage, len(chunks) or 1, error=str(e))
         status: SummaryStatus = "repaired" if result.repaired else "ok"
         return self._summary(article, result.output, status, usage, len(chunks))
@@ -419,6 +420,7 @@ class Summarizer:
                 result = yield from self._ask(messages, schema)
             except SummaryValidationError as e:
                 log.warning("article %s: part %d/%d failed: %s", article.id, index, len(chunks), e)
+                usage += e.usage or Usage()
                 continue
             parts.append(result.output)
             usage += result.usage
@@ -428,6 +430,7 @@ class Summarizer:
                 f"all {len(chunks)} parts of the long article failed",
                 n_attempts=len(chunks),
                 last_completion=None,
+                usage=usage,
             )
         merged = yield from self._reduce(article, parts, schema)
         merged.usage = usage + merged.usage
@@ -454,6 +457,7 @@ class Summarizer:
                     log.warning(
                         "article %s: merge failed (%s); merging mechanically", article.id, e
                     )
+                    usage += e.usage or Usage()
                     merged.append(merge_mechanically(group))
             if len(merged) == len(parts):  # no progress possible: every group was single
                 merged = [merge_mechanically(merged)]
@@ -503,6 +507,7 @@ class Summarizer:
                     f"the model's answer was invalid after {attempts} attempts: {problem}",
                     n_attempts=attempts,
                     last_completion=completion.text,
+                    usage=usage,
                 )
             log.info("invalid model output (%s); asking for a repair", problem)
             repair = self.prompts.render("repair.user.j2", error=problem)
@@ -684,7 +689,10 @@ def parse_model(completion: Completion, model: type[M]) -> M:
     """Validate a completion as one JSON object of ``model`` (code fences and prose
     around it tolerated); ``ValueError`` says what is wrong, for the repair prompt."""
     if completion.finish_reason == "refusal":
-        raise ValueError("the model refused to answer")
+        said = f": {completion.refusal.strip()[:200]}" if completion.refusal else ""
+        raise ValueError(f"the model refused to answer{said}")
+    if completion.finish_reason == "empty":
+        raise ValueError("the server returned no answer (an empty choices list)")
     text = completion.text.strip()
     if not text:
         raise ValueError("the answer was empty")

@@ -30,6 +30,8 @@ class Completion:
     usage: Usage = field(default_factory=Usage)
     #: how the output was constrained: "json_schema", "json_object", "grammar" or "none"
     structured: str = "none"
+    #: the model's refusal message (``finish_reason == "refusal"``), if it gave one
+    refusal: str | None = None
 
     @property
     def truncated(self) -> bool:

@@ -9,22 +9,32 @@ remembered. Retries live in :mod:`briefing.llm.retry` (the SDK's own are switche
 one request builder, one error mapping and one fallback ladder; only the I/O differs.
 An optional :class:`~briefing.ratelimit.RateLimiter` paces every attempt (requests and
 tokens per minute) and is told about 429s so it can slow the whole run down.
+
+One call takes at most ``RetryPolicy.max_elapsed`` seconds: the retries stop before it,
+and an attempt that would run past it gets a read timeout cut to what is left. An answer
+that is not a chat completion (a proxy's HTML page, an error body sent with 200) is
+retried like a 5xx, then reported; an empty ``choices`` list or a refusal comes back as a
+``Completion`` saying so (``finish_reason`` ``"empty"`` / ``"refusal"``) for the caller's
+validation to report.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from briefing.errors import ConfigError, ModelNotFoundError, ProviderError
 from briefing.llm.base import Completion, JsonSchema, Message
 from briefing.llm.retry import (
     RetryPolicy,
+    TransientError,
     acall_with_retries,
     call_with_retries,
     is_format_rejection,
@@ -53,6 +63,18 @@ CONTEXT_WINDOWS = {
 }
 DEFAULT_CONTEXT_WINDOW = 8_192
 STRUCTURED_MODES = ("json_schema", "json_object", "json_object_plain", "none")
+
+
+class MalformedResponse(TransientError):
+    """The server answered 200 with something that is not a chat completion."""
+
+
+@dataclass
+class _Call:
+    """One ``complete`` call across its attempts: its time budget and attempts so far."""
+
+    deadline: float
+    attempts: int = 0
 
 
 def context_window_for(model: str) -> int:
@@ -92,6 +114,7 @@ class OpenAILLM:
             raise ConfigError(
                 f"Unknown structured-output mode {structured!r}; use one of {STRUCTURED_MODES}."
             )
+        client_given = client is not None
         if client is None:
             if not api_key:
                 if not base_url:
@@ -108,16 +131,19 @@ class OpenAILLM:
                 max_retries=0,
                 timeout=openai.Timeout(read_timeout, connect=connect_timeout),
             )
+        self._client_given = client_given
         self._client = client
         #: built on first ``acomplete`` (bound to that event loop), or given for tests
         self._aclient: Any = async_client
         self._aclient_loop: asyncio.AbstractEventLoop | None = None
         self._aclient_given = async_client is not None
-        self.base_url = str(client.base_url)
+        self.base_url = str(client.base_url).rstrip("/")
         self._is_openai = "api.openai.com" in self.base_url
         self.model = model or DEFAULT_MODEL
         self.context_window = context_window or context_window_for(self.model)
         self.retry = retry or RetryPolicy()
+        self.read_timeout = read_timeout
+        self.connect_timeout = connect_timeout
         self._sleep = sleep
         self._async_sleep = async_sleep
         self.structured = structured
@@ -197,12 +223,15 @@ class OpenAILLM:
         cost = self._cost(messages, max_tokens)
         while True:
             kwargs = self._request(messages, schema, schema_name, max_tokens)
+            call = self._new_call()
             try:
                 response = call_with_retries(
-                    functools.partial(self._create, kwargs, cost), self.retry, sleep=self._sleep
+                    functools.partial(self._create, kwargs, cost, call),
+                    self.retry,
+                    sleep=self._sleep,
                 )
-            except (openai.APIStatusError, openai.APIConnectionError) as e:
-                error = self._failure(e)
+            except (openai.APIStatusError, openai.APIConnectionError, MalformedResponse) as e:
+                error = self._failure(e, call.attempts)
                 if error is None:
                     continue
                 raise error from e
@@ -222,40 +251,66 @@ class OpenAILLM:
         cost = self._cost(messages, max_tokens)
         while True:
             kwargs = self._request(messages, schema, schema_name, max_tokens)
+            call = self._new_call()
             try:
                 response = await acall_with_retries(
-                    functools.partial(self._acreate, kwargs, cost),
+                    functools.partial(self._acreate, kwargs, cost, call),
                     self.retry,
                     sleep=self._async_sleep,
                 )
-            except (openai.APIStatusError, openai.APIConnectionError) as e:
-                error = self._failure(e)
+            except (openai.APIStatusError, openai.APIConnectionError, MalformedResponse) as e:
+                error = self._failure(e, call.attempts)
                 if error is None:
                     continue
                 raise error from e
             return self._completion(response)
 
-    def _create(self, kwargs: dict[str, Any], cost: int = 0) -> Any:
+    def _new_call(self) -> _Call:
+        return _Call(deadline=time.monotonic() + self.retry.max_elapsed)
+
+    def _attempt_options(self, call: _Call) -> dict[str, Any]:
+        """Per-attempt request options: a read timeout cut to the call's time left (only
+        when that is shorter than the client's own)."""
+        call.attempts += 1
+        left = call.deadline - time.monotonic()
+        if left >= self.read_timeout:
+            return {}
+        import openai
+
+        left = max(left, 0.05)
+        return {"timeout": openai.Timeout(left, connect=min(self.connect_timeout, left))}
+
+    def _create(self, kwargs: dict[str, Any], cost: int = 0, call: _Call | None = None) -> Any:
         if self.limiter is not None:
             self.limiter.acquire(cost)
+        options = self._attempt_options(call or self._new_call())
         try:
-            response = self._client.chat.completions.create(**kwargs)
+            response = self._client.chat.completions.create(**kwargs, **options)
+        except json.JSONDecodeError as e:  # a 200 whose JSON body is broken
+            self._tell_limiter(None)
+            raise MalformedResponse(f"a broken JSON body: {e}") from e
         except Exception as e:
             self._tell_limiter(e)
             raise
         self._tell_limiter(None)
-        return response
+        return _checked(response)
 
-    async def _acreate(self, kwargs: dict[str, Any], cost: int = 0) -> Any:
+    async def _acreate(
+        self, kwargs: dict[str, Any], cost: int = 0, call: _Call | None = None
+    ) -> Any:
         if self.limiter is not None:
             await self.limiter.aacquire(cost)
+        options = self._attempt_options(call or self._new_call())
         try:
-            response = await self._async_client().chat.completions.create(**kwargs)
+            response = await self._async_client().chat.completions.create(**kwargs, **options)
+        except json.JSONDecodeError as e:  # a 200 whose JSON body is broken
+            self._tell_limiter(None)
+            raise MalformedResponse(f"a broken JSON body: {e}") from e
         except Exception as e:
             self._tell_limiter(e)
             raise
         self._tell_limiter(None)
-        return response
+        return _checked(response)
 
     def _tell_limiter(self, error: BaseException | None) -> None:
         if self.limiter is None:
@@ -291,24 +346,41 @@ class OpenAILLM:
             self._aclient = None
             self._aclient_loop = None
 
-    def _failure(self, e: Exception) -> ProviderError | None:
+    def close(self) -> None:
+        """Close the sync client's pooled connections (the async one: ``aclose``); a
+        client passed in is left to its owner."""
+        if not self._client_given:
+            self._client.close()
+
+    def _failure(self, e: Exception, attempts: int = 0) -> ProviderError | None:
         """The one mapping of an API error the retries could not fix to a ``ProviderError``;
         ``None`` when the server refused the response format and a weaker mode is now
-        selected (the caller asks again)."""
+        selected (the caller asks again). ``attempts``: how many were made."""
         import openai
 
+        tries = _attempts(attempts or self.retry.max_attempts)
         if isinstance(e, openai.APIStatusError):
             if is_format_rejection(e) and self._downgrade():
                 return None
-            return self._status_error(e)
+            return self._status_error(e, tries)
+        if isinstance(e, MalformedResponse):
+            return ProviderError(
+                f"{self.base_url} did not answer with a chat completion ({e}) after {tries}. "
+                "Is it an OpenAI-compatible server? Check --base-url / OPENAI_BASE_URL."
+            )
         if isinstance(e, openai.APITimeoutError):
             return ProviderError(
-                f"{self.base_url} timed out after {self.retry.max_attempts} attempts; "
-                "try again later or raise --timeout."
+                f"{self.base_url} timed out after {tries} (read timeout "
+                f"{self.read_timeout:g}s); try again later or raise --timeout."
+            )
+        if _never_connected(e):
+            return ProviderError(
+                f"Cannot reach the model server at {self.base_url}. Is it running? "
+                "Check OPENAI_BASE_URL."
             )
         return ProviderError(
-            f"Cannot reach the model server at {self.base_url}. Is it running? "
-            "Check OPENAI_BASE_URL."
+            f"Cannot reach the model server at {self.base_url} reliably: the connection "
+            f"dropped before its answer was complete ({tries}; last: {_cause(e)})."
         )
 
     def _downgrade(self) -> bool:
@@ -320,7 +392,7 @@ class OpenAILLM:
         log.info("server refused response_format %s; using %s", refused, self.structured)
         return True
 
-    def _status_error(self, e: Any) -> ProviderError:
+    def _status_error(self, e: Any, tries: str = "") -> ProviderError:
         """A one-line, actionable error for an HTTP error the retries could not fix."""
         status = e.status_code
         where = self.base_url
@@ -345,9 +417,9 @@ class OpenAILLM:
                 f"{where} rejected the request (HTTP {status}): {_server_message(e)}",
                 status_code=status,
             )
+        tries = tries or _attempts(self.retry.max_attempts)
         return ProviderError(
-            f"{where} kept failing (HTTP {status}) after {self.retry.max_attempts} attempts: "
-            f"{_server_message(e)}",
+            f"{where} kept failing (HTTP {status}) after {tries}: {_server_message(e)}",
             status_code=status,
         )
 
@@ -361,10 +433,10 @@ class OpenAILLM:
                 structured=self.structured,
             )
         choice = response.choices[0]
-        message = choice.message
-        text = message.content or ""
+        message = getattr(choice, "message", None)
+        text = getattr(message, "content", None) or ""
         refusal = getattr(message, "refusal", None)
-        finish = choice.finish_reason
+        finish = getattr(choice, "finish_reason", None)
         if refusal and not text:
             finish = "refusal"
             text = ""
@@ -374,7 +446,48 @@ class OpenAILLM:
             finish_reason=finish,
             usage=_usage(response),
             structured=self.structured,
+            refusal=str(refusal)[:500] if refusal else None,
         )
+
+
+def _checked(response: Any) -> Any:
+    """``response`` if it is a chat completion (possibly with no choices), else
+    ``MalformedResponse`` (retried): the SDK hands back the text of a non-JSON body and
+    an unvalidated object for JSON of another shape."""
+    if isinstance(response, str | bytes):
+        snippet = " ".join(str(response)[:80].split())
+        raise MalformedResponse(f"a non-JSON body: {snippet!r}")
+    choices = getattr(response, "choices", None)
+    if not isinstance(choices, list | tuple):
+        error = getattr(response, "error", None)
+        detail = f": {_snippet(error)}" if error else ""
+        raise MalformedResponse(f"JSON without choices{detail}")
+    return response
+
+
+def _snippet(value: Any) -> str:
+    if isinstance(value, dict):
+        value = value.get("message") or value
+    return " ".join(str(value).split())[:120]
+
+
+def _never_connected(error: BaseException) -> bool:
+    """True when the transport could not even connect (refused, no route, DNS), as
+    opposed to a connection that dropped mid-request."""
+    cause = error.__cause__
+    return cause is not None and any(
+        kind.__name__ == "ConnectError" for kind in type(cause).__mro__
+    )
+
+
+def _attempts(n: int) -> str:
+    return f"{n} attempt{'' if n == 1 else 's'}"
+
+
+def _cause(error: BaseException) -> str:
+    cause = error.__cause__ or error
+    text = " ".join(str(cause).split())[:120]
+    return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
 
 
 def _usage(response: Any) -> Usage:
@@ -396,4 +509,6 @@ def _server_message(error: Exception) -> str:
             return str(inner["message"])[:300]
         if isinstance(body.get("detail"), str | list):
             return str(body["detail"])[:300]
+    elif isinstance(body, str) and body.strip():  # a plain-text error page
+        return " ".join(body.split())[:300]
     return str(error)[:300]

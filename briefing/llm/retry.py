@@ -1,7 +1,10 @@
 """The one retry policy for model calls: tenacity, jittered backoff, honours Retry-After.
 
 The openai SDK's own retries are switched off (``max_retries=0``) so this is the only
-layer that retries: 429, 5xx, timeouts and dropped connections.
+layer that retries: 429, 5xx, timeouts, dropped connections, and answers that are not a
+chat completion at all (``TransientError``). A call never starts an attempt, nor sleeps,
+past ``RetryPolicy.max_elapsed`` (providers also shorten the last attempt's read timeout
+to what is left, see ``briefing.llm.openai``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    stop_after_delay,
+    stop_before_delay,
     wait_random_exponential,
 )
 
@@ -36,15 +39,24 @@ class RetryPolicy:
     max_attempts: int = 5
     #: never wait longer than this between two attempts (also caps Retry-After)
     max_wait: float = 30.0
-    #: give up on a call once this many seconds have gone by since its first attempt
+    #: a call's time budget from its first attempt: no wait or attempt starts that
+    #: would end past it (providers cut the last attempt's read timeout to what is left)
     max_elapsed: float = 300.0
     initial_wait: float = 0.5
 
 
+class TransientError(Exception):
+    """A failure worth retrying that is not an HTTP error: the server answered 200 with
+    something that is not a usable chat completion (a proxy's HTML page, an error body)."""
+
+
 def is_transient(exc: BaseException) -> bool:
-    """True for errors worth retrying: rate limits, server errors, timeouts, drops."""
+    """True for errors worth retrying: rate limits, server errors, timeouts, drops,
+    malformed answers."""
     import openai
 
+    if isinstance(exc, TransientError):
+        return True
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
     if isinstance(exc, openai.APIStatusError):
@@ -144,7 +156,8 @@ def _retry_options(policy: RetryPolicy) -> dict[str, Any]:
     return {
         "retry": retry_if_exception(is_transient),
         "wait": _Wait(policy),
-        "stop": stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_elapsed),
+        # never sleep into, nor start an attempt after, the call's time budget
+        "stop": stop_after_attempt(policy.max_attempts) | stop_before_delay(policy.max_elapsed),
         "before_sleep": _log_retry,
         "reraise": True,
     }
