@@ -61,9 +61,21 @@ class ProviderError(BriefingError):
 
     exit_code = ExitCode.PROVIDER
 
-    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status_code: int | None = None, every_call: bool | None = None
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self._every_call = every_call
+
+    @property
+    def every_call(self) -> bool:
+        """True when every call would fail alike (server unreachable, key rejected,
+        model missing), so a run that has not worked yet should stop rather than fail
+        each article; False for one call's bad luck (a timeout, a dropped answer)."""
+        if self._every_call is not None:
+            return self._every_call
+        return self.status_code in (None, 401, 403, 404)
 
 
 class ModelNotFoundError(ProviderError):

@@ -56,8 +56,6 @@ DEFAULT_MAX_OUTPUT_TOKENS = 1536
 _FENCE_RE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
 
 ProgressCallback = Callable[[ArticleSummary], None]
-#: Provider failures that will fail every article alike (None: no HTTP answer at all).
-_FATAL_STATUSES = (None, 401, 403, 404)
 #: Output tokens a summary typically takes (for cost estimates before a run; the real
 #: counts come from the API's usage).
 EXPECTED_COMPLETION_TOKENS = 350
@@ -585,7 +583,7 @@ class _Run:
     def provider_failure(self, index: int, error: ProviderError) -> ArticleSummary:
         """The failed summary for a provider error, or the error again when nothing has
         worked and it would hit every article alike."""
-        if not self.worked and error.status_code in _FATAL_STATUSES:
+        if not self.worked and error.every_call:
             raise error  # the server is unreachable, the key is wrong or the model missing
         article = self.articles[index]
         return self.summarizer._summary(article, None, "failed", Usage(), 1, error=str(error))

@@ -425,11 +425,11 @@ def test_cli_brief_under_thirty_percent_faults(
         assert sum(r.title == title for r in records) <= 2 * ATTEMPTS
 
 
-@pytest.mark.parametrize("kind", ["drop", "html"])
+@pytest.mark.parametrize("kind", ["html", "connection_refused"])
 def test_cli_stops_with_one_line_when_the_server_never_answers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    """A server that has not answered once (every call dropped, or not an OpenAI API)
+    """A server that has never answered (not an OpenAI API, or nothing listening)
     would fail every article alike: the run stops with exit code 5 and one line."""
     for i in range(2):  # (two articles, so the run takes the async path, which closes
         title, body = news(i)  # its connections; see the report on the sync path)
@@ -439,17 +439,53 @@ def test_cli_stops_with_one_line_when_the_server_never_answers(
         briefing.llm, "RetryPolicy", functools.partial(RetryPolicy, initial_wait=0.001)
     )
     out = tmp_path / "out" / "brief.md"
-    with FaultServer(force=kind) as server:
-        result = CliRunner().invoke(
-            cli,
-            ["brief", str(tmp_path), "--base-url", server.url, "--no-synthesis",
-             "--no-cache", "--concurrency", "2", "--out", str(out)],
-        )  # fmt: skip
-        requests = server.count(fault=kind)
+    with FaultServer(force=None if kind == "connection_refused" else kind) as server:
+        url = server.url
+        if kind != "connection_refused":
+            result = brief(tmp_path, url, out)
+            requests = server.count(fault=kind)
+    if kind == "connection_refused":  # the server is gone: nothing listens on its port
+        result = brief(tmp_path, url, out)
+        requests = 2
     assert result.exit_code == 5, result.output
     assert "Traceback" not in result.output
     errors = [line for line in result.stderr.splitlines() if "error:" in line]
     assert len(errors) == 1, result.stderr
-    assert re.search(REASONS[kind].replace("3 attempts", "2 attempts"), errors[0])
+    reason = REASONS.get(kind, r"Cannot reach the model server at .* Is it running\?")
+    assert re.search(reason.replace("3 attempts", "2 attempts"), errors[0])
     assert 2 <= requests <= 4  # each article at most its 2 attempts
     assert not out.exists()
+
+
+def brief(inputs: Path, url: str, out: Path) -> Any:
+    return CliRunner().invoke(
+        cli,
+        ["brief", str(inputs), "--base-url", url, "--no-synthesis",
+         "--no-cache", "--concurrency", "2", "--out", str(out)],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["drop", "stall"])
+def test_one_calls_bad_luck_fails_only_its_article_even_before_any_success(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """A dropped or stalled answer is that call's bad luck, not proof the server is down:
+    even when it strikes the first article on every attempt, the run goes on."""
+    titles = []
+    for i in range(2):
+        title, body = news(i)
+        titles.append(title)
+        (tmp_path / f"{i}.txt").write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+    monkeypatch.setenv("BRIEFING_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("BRIEFING_TIMEOUT", "0.3")
+    monkeypatch.setattr(
+        briefing.llm, "RetryPolicy", functools.partial(RetryPolicy, initial_wait=0.001)
+    )
+    out = tmp_path / "out" / "brief.md"
+    with FaultServer(force=kind, force_match=titles[0], stall_seconds=2) as server:
+        result = brief(tmp_path, server.url, out)
+    assert result.exit_code == 10, result.output
+    assert "Traceback" not in result.output
+    assert f"not summarized: {titles[0][:60]!r}" in result.stderr
+    assert re.search(REASONS[kind].replace("3 attempts", "2 attempts"), result.stderr)
+    assert titles[1] in out.read_text(encoding="utf-8")

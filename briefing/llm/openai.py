@@ -371,7 +371,8 @@ class OpenAILLM:
         if isinstance(e, openai.APITimeoutError):
             return ProviderError(
                 f"{self.base_url} timed out after {tries} (read timeout "
-                f"{self.read_timeout:g}s); try again later or raise --timeout."
+                f"{self.read_timeout:g}s); try again later or raise --timeout.",
+                every_call=False,
             )
         if _never_connected(e):
             return ProviderError(
@@ -380,7 +381,8 @@ class OpenAILLM:
             )
         return ProviderError(
             f"Cannot reach the model server at {self.base_url} reliably: the connection "
-            f"dropped before its answer was complete ({tries}; last: {_cause(e)})."
+            f"dropped before its answer was complete ({tries}; last: {_cause(e)}).",
+            every_call=False,
         )
 
     def _downgrade(self) -> bool:
