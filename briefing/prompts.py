@@ -28,12 +28,45 @@ from briefing.errors import ConfigError
 #: Templates the summarizer uses (all must exist in a prompts directory).
 TEMPLATES = ("summarize.system.j2", "summarize.user.j2", "merge.user.j2", "repair.user.j2")
 _VERSION_RE = re.compile(r"\{#-?\s*prompt-version:\s*([\w.\-]+)\s*-?#\}")
-_DELIMITER_RE = re.compile(r"<\s*(/?)\s*(article)\b", re.IGNORECASE)
+#: Line breaks of every kind (the data filter puts each value on one line).
+_LINE_BREAKS_RE = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+#: Markup in data that a prompt or a chat template would read as structure: our own
+#: delimiters (``<article>``, ``<stories>``), chat-template control tokens (ChatML
+#: ``<|im_start|>``, Llama 3 ``<|eot_id|>``, DeepSeek's with a fullwidth bar, Gemma
+#: ``<start_of_turn>``, Llama 2 / Mistral ``[INST]`` ``<<SYS>>`` ``</s>``) and role tags.
+#: llama.cpp tokenizes a chat prompt with special tokens enabled, so the literal text
+#: ``<|im_start|>system`` in an article would otherwise become a real turn marker for a
+#: local model or a llama.cpp server.
+_MARKUP_RE = re.compile(
+    r"""
+    <\s*/?\s*(?:article|stories)\b(?:[^<>\[\]]{0,40}>)?
+    | <[|\uff5c] | [|\uff5c]>
+    | <</?\s*SYS\s*>> | <\s*/?\s*(?:s|system|user|assistant|start_of_turn|end_of_turn)\s*>
+    | \[\s*/?\s*(?:INST|SYS|SYSTEM_PROMPT|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS)\s*\]
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+#: the defused brackets: U+2039 and U+203A, U+27E6 and U+27E7 (look-alikes, plain text)
+_DEFUSE = str.maketrans({"<": "\u2039", ">": "\u203a", "[": "\u27e6", "]": "\u27e7"})
 
 
 def neutralize(text: object) -> str:
-    """Article text as inert data: it cannot close or open the ``<article>`` block."""
-    return _DELIMITER_RE.sub(lambda m: f"‹{m.group(1)}{m.group(2)}", str(text))  # noqa: RUF001
+    """Text from an article (or a model) as inert data for a prompt (the ``data`` filter).
+
+    The value is put on one line, so nothing in it can start a line of the prompt (a
+    forged "### System:" or "assistant:" turn, or a fake ``[n]`` sentence), and the
+    markup above is defused: its angle and square brackets become look-alike
+    characters (``</article>`` and ``<|im_start|>`` keep their letters between single
+    angle quotation marks, ``[INST]`` between white square brackets) that no tokenizer
+    or chat template treats as structure. Ordinary prose is unchanged.
+    """
+    return defuse(_LINE_BREAKS_RE.sub(" ", str(text)))
+
+
+def defuse(text: str) -> str:
+    """``text`` with the markup above defused but its lines kept: for text that goes
+    back to a model whole, e.g. a model's own answer echoed in a repair request."""
+    return _MARKUP_RE.sub(lambda m: m.group(0).translate(_DEFUSE), text)
 
 
 def packaged_prompts_dir() -> Path:

@@ -39,7 +39,7 @@ from briefing.models import (
     SummaryStatus,
     Usage,
 )
-from briefing.prompts import Prompts
+from briefing.prompts import Prompts, defuse
 
 if TYPE_CHECKING:
     from briefing.cache import SummaryCache
@@ -511,7 +511,7 @@ class Summarizer:
             repair = self.prompts.render("repair.user.j2", error=problem)
             messages = [
                 *messages,
-                Message("assistant", completion.text[:4000]),
+                Message("assistant", defuse(completion.text[:4000])),
                 Message("user", repair),
             ]
 

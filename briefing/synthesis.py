@@ -44,7 +44,7 @@ from briefing.grounding import (
 from briefing.ingest.sentences import sentence_texts
 from briefing.llm.base import LLM, Completion, Message
 from briefing.models import ArticleSummary, Briefing, Region, Section, Sentence, Story, Usage
-from briefing.prompts import Prompts
+from briefing.prompts import Prompts, defuse
 from briefing.summarize import parse_model
 
 __all__ = [
@@ -231,7 +231,7 @@ def synthesize_region(
             repair = prompts.render("repair.user.j2", error=str(e))
             messages = [
                 *messages,
-                Message("assistant", completion.text[:4000]),
+                Message("assistant", defuse(completion.text[:4000])),
                 Message("user", repair),
             ]
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,11 @@ SECRET_HEADERS = [
     "openai-organization",
     "openai-project",
 ]
+#: Query parameters some OpenAI-compatible servers take keys in (Azure ``api-key``...).
+SECRET_QUERY_PARAMETERS = ["api-key", "api_key", "key", "token", "access_token"]
+#: A key or bearer token in a response body (a server or proxy that echoes the request's
+#: Authorization header in its error message): redacted before a cassette is written.
+_BODY_SECRET = re.compile(r"(?i)(bearer\s+)[^\s\"'\\,;)}]+|\bsk-[A-Za-z0-9_\-]{8,}")
 
 
 @pytest.fixture(autouse=True)
@@ -46,11 +52,26 @@ def _scrub_request(request: Any) -> Any:
     return request
 
 
+def _redact(text: str) -> str:
+    return _BODY_SECRET.sub(lambda m: f"{m.group(1) or ''}[REDACTED]", text)
+
+
 def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     headers = response.get("headers", {})
     for name in list(headers):
         if name.lower() in SECRET_HEADERS:
             del headers[name]
+    body = response.get("body", {})
+    data = body.get("string")
+    if isinstance(data, str | bytes):
+        text = data if isinstance(data, str) else data.decode("utf-8", "surrogateescape")
+        redacted = _redact(text)
+        if redacted != text:
+            new = redacted.encode("utf-8", "surrogateescape")
+            body["string"] = new if isinstance(data, bytes) else redacted
+            for name in headers:
+                if name.lower() == "content-length":
+                    headers[name] = [str(len(new))]
     return response
 
 
@@ -58,6 +79,7 @@ def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
 def vcr_config() -> dict[str, Any]:
     return {
         "filter_headers": SECRET_HEADERS,
+        "filter_query_parameters": SECRET_QUERY_PARAMETERS,
         "before_record_request": _scrub_request,
         "before_record_response": _scrub_response,
         "match_on": ["method", "scheme", "host", "port", "path", "body"],

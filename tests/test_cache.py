@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -58,10 +59,10 @@ def test_prompt_version_and_text_changes_invalidate(tmp_path: Path) -> None:
     original = system.read_text()
 
     # an edit that keeps the declared version still invalidates (text hash)
-    system.write_text(original.replace("No outside knowledge", "No outside facts"))
+    system.write_text(original + "\nBe brief.")
     edited = Summarizer(FakeLLM(), Prompts(prompts_dir)).cache_key(article)
     # a version bump invalidates too
-    system.write_text(original.replace("prompt-version: 1", "prompt-version: 2"))
+    system.write_text(re.sub(r"prompt-version: \S+", "prompt-version: 999", original, count=1))
     bumped = Summarizer(FakeLLM(), Prompts(prompts_dir)).cache_key(article)
     assert len({base, edited, bumped}) == 3
 

@@ -25,6 +25,7 @@ import functools
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -234,7 +235,7 @@ class OpenAILLM:
                 error = self._failure(e, call.attempts)
                 if error is None:
                     continue
-                raise error from e
+                raise error from (None if getattr(error, "redacted", False) else e)
             return self._completion(response)
 
     async def acomplete(
@@ -262,7 +263,7 @@ class OpenAILLM:
                 error = self._failure(e, call.attempts)
                 if error is None:
                     continue
-                raise error from e
+                raise error from (None if getattr(error, "redacted", False) else e)
             return self._completion(response)
 
     def _new_call(self) -> _Call:
@@ -353,6 +354,18 @@ class OpenAILLM:
             self._client.close()
 
     def _failure(self, e: Exception, attempts: int = 0) -> ProviderError | None:
+        """``_map_failure`` with any API key the server echoed taken out of the message
+        (``redacted`` is set then, and the raw error must not be chained)."""
+        error = self._map_failure(e, attempts)
+        if error is not None:
+            message = str(error)
+            clean = redact(message, str(self._client.api_key or ""))
+            if clean != message:
+                error.args = (clean,)
+                error.redacted = True  # type: ignore[attr-defined]
+        return error
+
+    def _map_failure(self, e: Exception, attempts: int = 0) -> ProviderError | None:
         """The one mapping of an API error the retries could not fix to a ``ProviderError``;
         ``None`` when the server refused the response format and a weaker mode is now
         selected (the caller asks again). ``attempts``: how many were made."""
@@ -457,7 +470,7 @@ def _checked(response: Any) -> Any:
     ``MalformedResponse`` (retried): the SDK hands back the text of a non-JSON body and
     an unvalidated object for JSON of another shape."""
     if isinstance(response, str | bytes):
-        snippet = " ".join(str(response)[:80].split())
+        snippet = redact(" ".join(str(response)[:400].split()))[:80]
         raise MalformedResponse(f"a non-JSON body: {snippet!r}")
     choices = getattr(response, "choices", None)
     if not isinstance(choices, list | tuple):
@@ -470,7 +483,7 @@ def _checked(response: Any) -> Any:
 def _snippet(value: Any) -> str:
     if isinstance(value, dict):
         value = value.get("message") or value
-    return " ".join(str(value).split())[:120]
+    return redact(" ".join(str(value).split()))[:120]
 
 
 def _never_connected(error: BaseException) -> bool:
@@ -503,14 +516,26 @@ def _usage(response: Any) -> Usage:
     )
 
 
+#: bearer tokens and OpenAI-style keys, wherever a server echoes them
+_TOKEN_RE = re.compile(r"(?i)(bearer\s+)[^\s\"',;)}\]]+|\bsk-[A-Za-z0-9_\-]{8,}")
+
+
+def redact(text: str, secret: str | None = None) -> str:
+    """``text`` without ``secret`` (when it is long enough to be a key), bearer tokens
+    or ``sk-...`` keys: for server messages that go into errors, logs and the brief."""
+    if secret and len(secret) >= 8:
+        text = text.replace(secret, "[redacted]")
+    return _TOKEN_RE.sub(lambda m: (m.group(1) or "") + "[redacted]", text)
+
+
 def _server_message(error: Exception) -> str:
     body = getattr(error, "body", None)
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])[:300]
+            return redact(str(inner["message"]))[:300]
         if isinstance(body.get("detail"), str | list):
-            return str(body["detail"])[:300]
+            return redact(str(body["detail"]))[:300]
     elif isinstance(body, str) and body.strip():  # a plain-text error page
-        return " ".join(body.split())[:300]
-    return str(error)[:300]
+        return redact(" ".join(body.split()))[:300]
+    return redact(str(error))[:300]

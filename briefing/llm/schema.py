@@ -102,8 +102,54 @@ def compact_schema(
 
 
 def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """``schema`` in the subset OpenAI strict mode accepts."""
+    """``schema`` in the subset OpenAI strict mode accepts, as short as it can be: the
+    schema is billed as prompt tokens with every call, so ``$defs`` are inlined (when
+    not recursive) and the models' docstrings dropped (field descriptions are kept).
+    Full schema of ``SummaryOutput``: 460 o200k tokens; this: under 310."""
     result: dict[str, Any] = _walk(schema, _STRICT_UNSUPPORTED, strict=True)
+    return _drop_type_docs(_inline_defs(result))
+
+
+def _inline_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with every ``{"$ref": "#/$defs/X"}`` replaced by X (unchanged when a
+    definition refers to itself, directly or not)."""
+    defs: dict[str, Any] = schema.get("$defs") or {}
+    if not defs:
+        return schema
+
+    class Recursive(Exception):
+        pass
+
+    def expand(node: Any, seen: tuple[str, ...]) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/") and len(node) == 1:
+                name = ref.removeprefix("#/$defs/")
+                if name in seen or name not in defs:
+                    raise Recursive
+                return expand(defs[name], (*seen, name))
+            return {k: expand(v, seen) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [expand(v, seen) for v in node]
+        return node
+
+    try:
+        inlined: dict[str, Any] = expand(schema, ())
+    except Recursive:
+        return schema
+    return inlined
+
+
+def _drop_type_docs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drop the descriptions of objects and enums (the models' docstrings); the
+    descriptions of plain fields say what to write and stay."""
+    result = copy.deepcopy(schema)
+
+    def drop(node: dict[str, Any]) -> None:
+        if "properties" in node or "enum" in node:
+            node.pop("description", None)
+
+    _each_object(result, drop)
     return result
 
 

@@ -78,9 +78,15 @@ def published_label(when: dt.datetime | None, edition: dt.date, tz: dt.tzinfo | 
     return f"{day}, {when:%H:%M}" + (f" {zone}" if zone else "")
 
 
+#: C0/C1 control characters (ESC starts terminal escape sequences; none belongs in a brief)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def clean(text: str | None) -> str:
-    """Collapse whitespace (titles scraped from pages can hold newlines and tabs)."""
-    return " ".join((text or "").split())
+    """Collapse whitespace (titles scraped from pages can hold newlines and tabs) and
+    blank out control characters (an ESC from an article or a model must not reach a
+    terminal showing the brief)."""
+    return " ".join(_CONTROL.sub(" ", text or "").split())
 
 
 def safe_url(url: str | None) -> str | None:

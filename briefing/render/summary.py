@@ -1,39 +1,69 @@
-"""Plain Markdown for a few summaries at the terminal (``briefing summarize``)."""
+"""Plain Markdown for a few summaries at the terminal (``briefing summarize``).
+
+Every piece of article or model text is escaped like in the brief (``md_escape``: no
+raw HTML, links or emphasis from a title or a model's answer, no terminal control
+characters); URLs are shown only when they are web links.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from briefing.models import ArticleSummary
-from briefing.render._env import EXTRACTIVE_NOTE, grounding_totals
+from briefing.render._env import (
+    EXTRACTIVE_NOTE,
+    grounding_totals,
+    md_escape,
+    md_url,
+    safe_url,
+)
 
 
 def summary_markdown(summary: ArticleSummary) -> str:
     """One summary as Markdown: headline, source line, summary, key points, quotes."""
-    source = " · ".join(x for x in (summary.outlet, summary.title, summary.url) if x)
+    url = safe_url(summary.url)
+    source = " · ".join(md_escape(x) for x in (summary.outlet, summary.title) if x)
+    if url:
+        source = f"{source} · <{md_url(url)}>" if source else f"<{md_url(url)}>"
+    elif summary.url:
+        source = " · ".join(x for x in (source, md_escape(summary.url)) if x)
     content = summary.content
     if content is None:
-        return f"## {summary.title}\n\n*Could not be summarized: {summary.error}*\n\n_{source}_\n"
-    lines = [f"## {content.headline}", "", f"_{source}_", ""]
+        error = md_escape(summary.error)
+        return (
+            f"## {md_escape(summary.title)}\n\n*Could not be summarized: {error}*\n\n_{source}_\n"
+        )
+    lines = [f"## {md_escape(content.headline)}", "", f"_{source}_", ""]
     if summary.status == "extractive":
         lines += [f"*{EXTRACTIVE_NOTE}*", ""]
     if content.summary:
-        lines += [content.summary, ""]
-    lines += [f"- {point.text}" for point in content.key_points]
+        lines += [md_escape(content.summary), ""]
+    lines += [f"- {md_escape(point.text)}" for point in content.key_points]
     if content.quotes:
-        lines += ["", *(f"> “{q.text}” — {q.speaker}" for q in content.quotes)]
+        lines += [
+            "",
+            *(f"> “{md_escape(q.text)}” — {md_escape(q.speaker)}" for q in content.quotes),
+        ]
     if content.figures:
-        lines += ["", *(f"- **{f.value}** — {f.what}" for f in content.figures)]
+        lines += [
+            "",
+            *(f"- **{md_escape(f.value)}** — {md_escape(f.what)}" for f in content.figures),
+        ]
     flagged = [c for c in summary.flagged if c.action == "flagged"]
     if flagged:
-        lines += ["", *(f"- ⚠ *unverified {c.kind.replace('_', ' ')}:* {c.text}" for c in flagged)]
-    footer = f"{content.region.value} · {content.topic} · importance {content.importance}/5"
+        lines += [
+            "",
+            *(f"- ⚠ *unverified {c.kind.replace('_', ' ')}:* {md_escape(c.text)}" for c in flagged),
+        ]
+    footer = (
+        f"{content.region.value} · {md_escape(content.topic)} · importance {content.importance}/5"
+    )
     if summary.status == "repaired":
         footer += " · repaired output"
     if summary.grounding is not None:
         line = grounding_totals([summary]).line
         footer += f" · {line.replace('; 0 extractive fallbacks', '')}"
-    lines += ["", f"<sub>{footer} · {summary.provenance.model}</sub>", ""]
+    lines += ["", f"<sub>{footer} · {md_escape(summary.provenance.model)}</sub>", ""]
     return "\n".join(lines)
 
 
