@@ -507,3 +507,30 @@ def test_write_atomic_where_a_directory_cannot_be(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a directory")
     with pytest.raises(DeliveryError, match="directory exists"):
         write_atomic(tmp_path / "file" / "brief.md", "x")
+
+
+def test_extractive_story_says_why_the_model_summary_is_missing() -> None:
+    from briefing_samples import _briefing, _summary
+
+    stopped = _summary(0, status="extractive").model_copy(
+        update={"error": "not summarized: the run's --deadline of 60 s passed"}
+    )
+    unverified = _summary(1, status="extractive")
+    briefing = _briefing([stopped, unverified], [])
+    markdown = render_markdown(briefing)
+    assert (
+        "*Extractive summary: the model did not deliver one (not summarized: the run's "
+        "--deadline of 60 s passed), so these are the article's own sentences.*"
+    ) in markdown
+    assert "the model's output could not be verified" in markdown  # the other one
+    html = render_html(briefing)
+    assert "the model did not deliver one (not summarized: the run&#39;s --deadline" in html
+
+
+def test_reported_by_names_each_outlet_once_and_caps_the_list() -> None:
+    from briefing.render._env import names
+
+    assert names(["A", "B", "A", "", "C"]) == "A, B and C"
+    assert names(["Unknown outlet"] * 45) == "Unknown outlet"
+    many = [f"Outlet {i}" for i in range(12)]
+    assert names(many) == ", ".join(many[:8]) + " and 4 more"

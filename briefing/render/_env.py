@@ -183,6 +183,8 @@ class StoryView:
     flagged: list[FlaggedView]
     #: the headline, summary and key points are sentences of the article itself
     extractive: bool
+    #: why the summary is extractive (the model's failure, when it failed)
+    extractive_note: str
     #: every article the story rests on, lead (``source``) first
     sources: list[SourceView]
     region: str
@@ -335,6 +337,19 @@ def _zone(name: str) -> dt.tzinfo:
         return dt.UTC
 
 
+def extractive_note(summary: ArticleSummary) -> str:
+    """The note above an extractive summary: why the model's summary is missing."""
+    if summary.status != "extractive" or not summary.error:
+        return EXTRACTIVE_NOTE
+    reason = clean(summary.error)
+    if len(reason) > 200:
+        reason = reason[:199].rstrip() + "…"
+    return (
+        f"Extractive summary: the model did not deliver one ({reason}), so these are the "
+        "article's own sentences."
+    )
+
+
 def _lede(summary: str) -> str:
     from briefing.ingest.sentences import sentence_texts
 
@@ -371,6 +386,7 @@ def _story_view(
         source=views[0],
         flagged=_flagged(lead.flagged),
         extractive=lead.status == "extractive",
+        extractive_note=extractive_note(lead),
         sources=views,
         region=str(story.region.value),
         lede=_lede(summary),
@@ -512,9 +528,11 @@ def render_template(name: str, context: dict[str, Any], *, template_dir: Path | 
         ) from e
 
 
-def names(items: Iterable[str]) -> str:
-    """``a, b and c``."""
-    listed = [i for i in items if i]
+def names(items: Iterable[str], limit: int = 8) -> str:
+    """``a, b and c``: each name once, in order; past ``limit``, ``a, b ... and 7 more``."""
+    listed = list(dict.fromkeys(i for i in items if i))
+    if len(listed) > limit:
+        return ", ".join(listed[:limit]) + f" and {len(listed) - limit} more"
     if len(listed) <= 1:
         return "".join(listed)
     return ", ".join(listed[:-1]) + " and " + listed[-1]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from briefing.models import ArticleSummary
 from briefing.render._env import (
-    EXTRACTIVE_NOTE,
+    extractive_note,
     grounding_totals,
     md_escape,
     md_url,
@@ -35,7 +35,7 @@ def summary_markdown(summary: ArticleSummary) -> str:
         )
     lines = [f"## {md_escape(content.headline)}", "", f"_{source}_", ""]
     if summary.status == "extractive":
-        lines += [f"*{EXTRACTIVE_NOTE}*", ""]
+        lines += [f"*{md_escape(extractive_note(summary))}*", ""]
     if content.summary:
         lines += [md_escape(content.summary), ""]
     lines += [f"- {md_escape(point.text)}" for point in content.key_points]
