@@ -511,7 +511,7 @@ def brief(
     zone(tz)  # a bad --tz fails before any model call
     loaded = load(inputs, include=include, exclude=exclude, stdin=sys.stdin)
     for problem in loaded.problems:
-        click.echo(f"briefing: skipped {problem.source}: {problem.message}", err=True)
+        click.echo(f"briefing: skipped: {problem}", err=True)
     llm, prompts = _setup(**opts)
     run_settings.pace(llm)
     progress = _Progress(len(loaded.articles), "summarizing")
@@ -602,6 +602,8 @@ def extract(
     from briefing.pipeline import load
 
     loaded = load(inputs, include=include, exclude=exclude, stdin=sys.stdin)
+    for problem in loaded.problems:
+        click.echo(f"briefing: skipped: {problem}", err=True)
     if as_json:
         rows = [a.model_dump(mode="json", exclude={"sentences"}) for a in loaded.articles]
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))

@@ -84,7 +84,7 @@ class _BriefMaker:
 
         loaded = load(profile.sources, include=profile.include, exclude=profile.exclude)
         for problem in loaded.problems:
-            click.echo(f"briefing: skipped {problem.source}: {problem.message}", err=True)
+            click.echo(f"briefing: skipped: {problem}", err=True)
         if self._model is None:
             self._model = _setup(**self.opts)
         llm, prompts = self._model

@@ -28,6 +28,12 @@ class InputProblem:
     source: str
     message: str
 
+    def __str__(self) -> str:
+        """The message, prefixed with the input when the message does not name it."""
+        if self.source and self.source not in self.message:
+            return f"{self.source}: {self.message}"
+        return self.message
+
 
 @dataclass
 class Loaded:
@@ -44,7 +50,7 @@ class Loaded:
         n_inputs = len(sources) + len(self.problems)
         line = f"{_plural(len(self.articles), 'article')} from {_plural(n_inputs, 'input')}"
         if self.problems:
-            shown = "; ".join(f"{p.source} ({p.message})" for p in self.problems[:3])
+            shown = "; ".join(str(p) for p in self.problems[:3])
             more = f"; and {len(self.problems) - 3} more" if len(self.problems) > 3 else ""
             line += f", {len(self.problems)} skipped: {shown}{more}"
         return line

@@ -21,8 +21,11 @@ Inputs (each a ``str`` or ``Path``):
   recognizes feeds by their content.
 
 **Errors.** Anything wrong with an input (missing, unreadable, a directory with nothing
-to read, binary, empty, over :data:`MAX_BYTES`, no article text in it) is an
-:class:`~briefing.errors.InputError` whose one-line message says what to do. By default
+to read, a broken symbolic link or a link loop, a FIFO or device, binary, empty, over
+the size limit, a corrupt ``.gz``, no article text in it, a file deleted while the run
+goes on) is an :class:`~briefing.errors.InputError` whose one-line message names the
+input and says what to do; an unexpected failure of a parser on one input is turned
+into one too, so a bad input never stops the others. By default
 the first one is raised, and so is finding no article at all. Pass
 ``on_error=callback`` to go on past bad inputs: ``callback(input, error)`` is called for
 each (``input`` is the file inside a directory, not the directory) and whatever could
@@ -31,17 +34,28 @@ be read is returned, possibly nothing::
     problems: list[tuple[str, InputError]] = []
     articles = load_articles(paths, on_error=lambda src, err: problems.append((src, err)))
 
-**Encodings.** UTF-8 (with or without a BOM) and UTF-16 with a BOM are read as such;
-other bytes fall back to cp1252 (then Latin-1) with a logged warning. HTML is handed
-over as bytes so its own ``<meta charset>`` can win.
+**Size.** One input may hold at most :data:`MAX_BYTES` (20 MB) after decompression;
+set ``BRIEFING_MAX_INPUT_MB`` (or pass ``max_bytes``) to change that. Files are read
+with a bounded read and ``.gz`` files are decompressed in a stream that stops at the
+limit, so neither a file that grows while it is read nor a gzip bomb (a small file that
+inflates to gigabytes) is ever held in memory whole.
+
+**Encodings.** UTF-8 (with or without a BOM) and UTF-16/UTF-32 with a BOM are read as
+such, and so is UTF-16 without a BOM; UTF-8 with a few invalid bytes keeps its UTF-8
+(the bad bytes become U+FFFD); other bytes fall back to cp1252 (then Latin-1), all with
+a logged warning. Control characters (other than tabs and line breaks) are dropped.
+HTML is handed over as bytes so its own ``<meta charset>`` can win.
 """
 
 from __future__ import annotations
 
+import errno
 import gzip
 import logging
+import math
 import os
 import re
+import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -50,7 +64,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
 
-from briefing.errors import InputError
+from briefing.errors import BriefingError, ConfigError, InputError
 from briefing.ingest.sentences import split_sentences
 from briefing.ingest.text import parse_text_page
 
@@ -61,17 +75,23 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_BYTES",
+    "MAX_BYTES_ENV",
     "ErrorHandler",
     "decode_text",
     "load_articles",
     "load_path",
     "markdown_to_text",
+    "max_input_bytes",
 ]
 
 log = logging.getLogger(__name__)
 
-#: Largest input read (after decompression): 20 MB.
+#: Largest input read (after decompression): 20 MB, unless ``BRIEFING_MAX_INPUT_MB`` says.
 MAX_BYTES = 20 * 1024 * 1024
+#: The environment variable that changes :data:`MAX_BYTES` (a number of megabytes).
+MAX_BYTES_ENV = "BRIEFING_MAX_INPUT_MB"
+#: Longest title kept; longer ones (a whole page in a <title>) are cut at a word.
+MAX_TITLE_CHARS = 300
 #: Called with (input, error) for each input that cannot be used, instead of raising.
 ErrorHandler = Callable[[str, InputError], None]
 
@@ -95,7 +115,20 @@ _MAGIC = [
     (b"\xff\xd8\xff", "an image"),
     (b"GIF8", "an image"),
     (b"\x1f\x8b", "gzip-compressed; name it with a .gz suffix"),
+    (b"\x7fELF", "a program (an ELF executable)"),
+    (b"MZ\x90\x00", "a program (a Windows executable)"),
+    (b"\xfd7zXZ\x00", "an xz archive; decompress it first (unxz FILE)"),
+    (b"(\xb5/\xfd", "a zstd archive; decompress it first (unzstd FILE)"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive; extract it first"),
+    (b"Rar!\x1a\x07", "a RAR archive; extract it first"),
+    (b"\xd0\xcf\x11\xe0", "an old Office document; save it as text or HTML first"),
 ]
+#: Bytes that never occur in text (C0 controls but tab, line breaks, form feed, escape).
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
+#: More than this share of control bytes: binary, not text with a few stray ones.
+_MAX_CONTROL_SHARE = 0.01
+#: Control characters dropped from decoded text (C0 but tab/line breaks, DEL, C1).
+_CONTROL_CHARS = dict.fromkeys([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0)])
 
 
 @dataclass(frozen=True)
@@ -116,17 +149,22 @@ def load_articles(
     reference_time: dt.datetime | None = None,
     stdin: TextIO | None = None,
     on_error: ErrorHandler | None = None,
+    max_bytes: int | None = None,
 ) -> list[Article]:
     """Read every article from ``inputs`` (files, directories, ``-``, URLs), in order.
 
     ``reference_time`` resolves relative dates ("2 hours ago"; default now, UTC).
+    ``max_bytes`` caps each input (default :func:`max_input_bytes`).
     Without ``on_error`` the first bad input raises :class:`InputError`, as does finding
     no article at all; with it, bad inputs are reported to it and skipped (see the
     module docstring). Every article has ``text`` and ``sentences`` filled.
     Duplicates are kept: pass the result to :func:`briefing.ingest.dedupe.dedupe`.
     """
 
+    limit = max_input_bytes() if max_bytes is None else max_bytes
+
     def report(label: str, error: InputError) -> None:
+        error = _one_line(error)
         if on_error is None:
             raise error
         on_error(label, error)
@@ -134,7 +172,7 @@ def load_articles(
     articles: list[Article] = []
     for item in _expand(inputs, include, exclude, report):
         try:
-            found = _load_input(item, reference_time=reference_time, stdin=stdin)
+            found = _load_input(item, reference_time=reference_time, stdin=stdin, limit=limit)
         except InputError as e:
             report(item.label, e)
             continue
@@ -151,26 +189,61 @@ def load_path(
     *,
     reference_time: dt.datetime | None = None,
     kind: Kind | None = None,
+    max_bytes: int | None = None,
 ) -> list[Article]:
     """Read one file (any supported kind, or ``kind`` to force one); raises InputError."""
-    item = _Input(label=str(path), path=Path(path))
-    return [
-        _finish(a, item.label)
-        for a in _load_input(item, reference_time=reference_time, stdin=None, kind=kind)
-    ]
+    item = _Input(label=_shown(str(path)), path=Path(path))
+    limit = max_input_bytes() if max_bytes is None else max_bytes
+    try:
+        found = _load_input(item, reference_time=reference_time, stdin=None, kind=kind, limit=limit)
+    except InputError as e:
+        raise _one_line(e) from e.__cause__
+    return [_finish(a, item.label) for a in found]
+
+
+def max_input_bytes() -> int:
+    """The size limit of one input: ``BRIEFING_MAX_INPUT_MB`` megabytes, else
+    :data:`MAX_BYTES`. Raises :class:`~briefing.errors.ConfigError` for a bad value."""
+    raw = os.environ.get(MAX_BYTES_ENV, "").strip()
+    if not raw:
+        return MAX_BYTES
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        megabytes = math.nan
+    if not math.isfinite(megabytes) or megabytes <= 0:
+        raise ConfigError(f"{MAX_BYTES_ENV}: expected a positive number of megabytes, got {raw!r}")
+    return max(1, int(megabytes * 1024 * 1024))
 
 
 def decode_text(data: bytes, source: str) -> str:
-    """Decode bytes as UTF-8 (BOM-aware), else cp1252 / Latin-1 with a warning."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
+    """Decode bytes as text: a BOM's encoding (UTF-8, UTF-16, UTF-32), UTF-16 without a
+    BOM, UTF-8 (kept when only a few bytes are invalid: they become U+FFFD), else cp1252
+    / Latin-1; every guess is logged as a warning. Control characters are dropped.
+
+    Raises :class:`InputError` for binary data (images, archives, programs...)."""
+    return _decode(data, source).translate(_CONTROL_CHARS)
+
+
+def _decode(data: bytes, source: str) -> str:
+    for bom, encoding in _TEXT_BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, errors="replace")
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        log.warning("%s has no byte-order mark; read it as %s", source, utf16)
+        return data.decode(utf16, errors="replace")
     _reject_binary(data, source)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for c in text if c > "\x7f") - bad
+    if good > bad:  # real UTF-8 with a few broken bytes (a bad copy-paste, a cut file)
+        log.warning("%s has %d invalid UTF-8 byte(s); replaced them with \ufffd", source, bad)
+        return text
     for encoding in ("cp1252", "latin-1"):
         try:
             text = data.decode(encoding)
@@ -179,6 +252,29 @@ def decode_text(data: bytes, source: str) -> str:
         log.warning("%s is not valid UTF-8; read it as %s", source, encoding)
         return text
     raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
+
+
+_TEXT_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),  # before UTF-16 LE: same first two bytes
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when every other byte of the start is NUL (ASCII-range
+    text in UTF-16 without a byte-order mark), else ``None``."""
+    head = data[:4096]
+    if len(head) < 8 or b"\x00" not in head:
+        return None
+    head = head[: len(head) // 2 * 2]
+    even, odd = head[0::2], head[1::2]
+    for zeros, others, encoding in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros.count(0) >= 0.9 * len(zeros) and others.count(0) <= 0.05 * len(others):
+            return encoding
+    return None
 
 
 # --------------------------------------------------------------------------- inputs
@@ -191,63 +287,105 @@ def _expand(
     report: ErrorHandler,
 ) -> Iterator[_Input]:
     for raw in inputs:
-        name = str(raw)
-        if name == "-":
+        name = _shown(str(raw))
+        if str(raw) == "-":
             yield _Input(label="-")
             continue
-        if re.match(r"^https?://", name, re.IGNORECASE):
-            yield _Input(label=name, url=name)
+        if re.match(r"^https?://", str(raw), re.IGNORECASE):
+            yield _Input(label=name, url=str(raw))
             continue
-        path = Path(name).expanduser()
-        if path.is_dir():
-            found = _walk(path, include, exclude)
+        try:
+            path = Path(str(raw)).expanduser()
+        except RuntimeError:  # "~nosuchuser/...", or no home directory at all
+            report(name, InputError(f"{name}: cannot expand '~' here (unknown user or no "
+                                    "home directory); write the path out in full"))  # fmt: skip
+            continue
+        try:
+            st = path.stat()
+        except (OSError, ValueError) as e:
+            report(name, InputError(_path_error(name, path, e, reading=False)))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            found = _walk(path, include, exclude, report)
             if not found:
                 report(name, InputError(
                     f"{name}: no readable files in this directory (looked for "
                     f"{', '.join(sorted(_SUFFIX_KINDS))} and .gz); check --include/--exclude"
                 ))  # fmt: skip
             yield from found
-        elif path.is_file():
+        elif stat.S_ISREG(st.st_mode):
             yield _Input(label=name, path=path)
-        elif path.exists():
-            report(name, InputError(f"{name} is not a regular file; pass a file or directory"))
-        elif path.is_symlink():
-            report(name, InputError(f"{name}: broken symbolic link; fix or remove it"))
         else:
-            report(name, InputError(f"{name}: no such file or directory; check the path"))
+            report(name, InputError(f"{name} is not a regular file ({_file_type(st.st_mode)}); "
+                                    "pass a file or directory"))  # fmt: skip
 
 
-def _walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> list[_Input]:
-    """The files to read under ``root``, sorted by their path relative to it."""
+def _walk(
+    root: Path, include: Sequence[str], exclude: Sequence[str], report: ErrorHandler
+) -> list[_Input]:
+    """The files to read under ``root``, sorted by their path relative to it.
+
+    Walked depth first in sorted order without recursion (a tree thousands of levels
+    deep cannot raise RecursionError), following symbolic links to directories but
+    never into the same directory twice: a link loop, or a second link to a directory
+    already walked, is skipped quietly (its files are read once). Directories that
+    cannot be listed are reported.
+    """
     found: list[tuple[tuple[str, ...], _Input]] = []
     seen: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+    stack = [str(root)]
+    while stack:
+        dirpath = stack.pop()
         try:
             st = os.stat(dirpath)
-        except OSError:
-            dirnames[:] = []
+        except OSError:  # gone since it was listed
             continue
         key = (st.st_dev, st.st_ino)
         if key in seen:  # a symbolic-link loop, or a second link to the same directory
             log.debug("skipping %s: already visited", dirpath)
-            dirnames[:] = []
             continue
         seen.add(key)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for filename in sorted(filenames):
-            if filename.startswith("."):
+        try:
+            with os.scandir(dirpath) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as e:
+            where = _shown(dirpath)
+            report(where, InputError(_listing_error(where, e)))
+            continue
+        subdirectories: list[str] = []
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-            path = Path(dirpath, filename)
+            try:
+                is_dir = entry.is_dir()  # follows symbolic links
+            except OSError:  # a link loop or a broken link: read (and reported) as a file
+                is_dir = False
+            if is_dir:
+                subdirectories.append(entry.path)
+                continue
+            path = Path(entry.path)
             rel = path.relative_to(root).as_posix()
             if include:
-                if not any(fnmatch(rel, g) or fnmatch(filename, g) for g in include):
+                if not any(fnmatch(rel, g) or fnmatch(entry.name, g) for g in include):
                     continue
             elif _kind_of(path) is None:
                 continue
-            if any(fnmatch(rel, g) or fnmatch(filename, g) for g in exclude):
+            if any(fnmatch(rel, g) or fnmatch(entry.name, g) for g in exclude):
                 continue
-            found.append((Path(rel).parts, _Input(label=str(path), path=path)))
+            found.append((Path(rel).parts, _Input(label=_shown(str(path)), path=path)))
+        stack.extend(reversed(subdirectories))  # the first one is walked next
     return [item for _, item in sorted(found, key=lambda f: f[0])]
+
+
+def _listing_error(label: str, error: OSError) -> str:
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOENT:
+        return f"{label}: the directory disappeared during the run; check it and run again"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"{label}: cannot list this directory ({reason}); check its permissions"
+    if error.errno == errno.ENAMETOOLONG:
+        return f"{label}: the path is too long for this system; move the files up the tree"
+    return f"{label}: cannot list this directory ({reason}); check it"
 
 
 def _kind_of(path: Path) -> Kind | None:
@@ -255,6 +393,47 @@ def _kind_of(path: Path) -> Kind | None:
     if suffixes and suffixes[-1] == ".gz":
         suffixes.pop()
     return _SUFFIX_KINDS.get(suffixes[-1]) if suffixes else None
+
+
+def _path_error(label: str, path: Path, error: OSError | ValueError, *, reading: bool) -> str:
+    """The one-line message for a path that cannot be opened (``reading``: it was
+    listed or named a moment ago, so a missing file has gone during the run)."""
+    if isinstance(error, ValueError):  # a NUL byte in the name
+        return f"{label}: not a valid path ({error}); check the name"
+    code = error.errno
+    if code == errno.ENOENT:
+        try:
+            target = os.readlink(path)
+        except (OSError, ValueError):
+            target = None
+        if target is not None:
+            return (f"{label}: broken symbolic link (it points to {_shown(target)}, which "
+                    "does not exist); fix or remove the link")  # fmt: skip
+        if reading:
+            return (f"{label}: the file disappeared before it could be read (deleted or "
+                    "moved during the run); check it and run again")  # fmt: skip
+        return f"{label}: no such file or directory; check the path"
+    if code == errno.ELOOP:
+        return f"{label}: symbolic link loop (the link leads back to itself); fix or remove it"
+    if code in (errno.EACCES, errno.EPERM):
+        return f"{label}: permission denied; check the file's permissions"
+    if code == errno.ENAMETOOLONG:
+        return f"{label}: the path is too long for this system; rename or move the file"
+    if code == errno.ENOTDIR:
+        return f"{label}: a part of this path is a file, not a directory; check the path"
+    if code == errno.EISDIR:
+        return f"{label} is a directory; pass it as a directory input"
+    return f"{label}: cannot read ({error.strerror or error}); check the file"
+
+
+def _file_type(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a file or directory"
 
 
 # --------------------------------------------------------------------------- reading
@@ -265,20 +444,36 @@ def _load_input(
     *,
     reference_time: dt.datetime | None,
     stdin: TextIO | None,
+    limit: int,
     kind: Kind | None = None,
 ) -> list[Article]:
-    if item.url is not None:
-        from briefing.ingest.web import load_url
+    try:
+        if item.url is not None:
+            from briefing.ingest.web import load_url
 
-        return load_url(item.url)
-    if item.path is None:
-        data = _read_stdin(stdin)
-    else:
-        data = _read_file(item.path, item.label)
-        kind = kind or _kind_of(item.path)
-    if not data.strip():
-        raise InputError(f"{item.label} is empty; pass a file with article text")
-    return _parse(data, kind, item.label, reference_time)
+            return load_url(item.url)
+        if item.path is None:
+            data = _read_stdin(stdin, limit)
+        else:
+            data = _read_file(item.path, item.label, limit)
+            kind = kind or _kind_of(item.path)
+        if _BLANK.fullmatch(data):
+            raise InputError(f"{item.label} is empty; pass a file with article text")
+        return _parse(data, kind, item.label, reference_time)
+    except BriefingError:
+        raise
+    except Exception as e:  # a parser's bug or limit must not stop the other inputs
+        if os.environ.get("BRIEFING_RAISE_ERRORS"):  # the developer wants the traceback
+            raise
+        log.debug("reading %s failed", item.label, exc_info=True)
+        detail = (str(e).splitlines() or [""])[0][:160]
+        raise InputError(
+            f"{item.label}: could not be read ({type(e).__name__}"
+            f"{': ' + detail if detail else ''}); skipped it, please report this file"
+        ) from e
+
+
+_BLANK = re.compile(rb"\s*")
 
 
 def _parse(
@@ -307,31 +502,47 @@ def _parse(
     return found
 
 
-def _read_file(path: Path, label: str) -> bytes:
+def _read_file(path: Path, label: str, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``path`` (decompressed when it ends in ``.gz``): the
+    read is bounded, so a file that grows, a device or a gzip bomb cannot fill memory."""
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError(_too_big(label, size))
-        if path.suffix.lower() == ".gz":
-            with gzip.open(path, "rb") as fh:
-                data = fh.read(MAX_BYTES + 1)
-            if len(data) > MAX_BYTES:
-                raise InputError(_too_big(label, None))
-            return data
-        return path.read_bytes()
-    except InputError:
-        raise
-    except (gzip.BadGzipFile, EOFError, zlib.error) as e:
-        raise InputError(f"{label} is not a valid gzip file ({e}); recompress it") from e
-    except PermissionError as e:
-        raise InputError(f"{label}: permission denied; check the file's permissions") from e
-    except IsADirectoryError as e:  # pragma: no cover - directories are expanded earlier
-        raise InputError(f"{label} is a directory; pass it as a directory input") from e
+        st = os.stat(path)
+    except (OSError, ValueError) as e:
+        raise InputError(_path_error(label, path, e, reading=True)) from e
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block, /dev/zero never end
+        raise InputError(f"{label} is not a regular file ({_file_type(st.st_mode)}); "
+                         "pass a text, Markdown or HTML file")  # fmt: skip
+    if st.st_size > limit:
+        raise InputError(_too_big(label, st.st_size, limit))
+    compressed = path.suffix.lower() == ".gz"
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)  # non-blocking: a FIFO swapped in now cannot hang us
     except OSError as e:
-        raise InputError(f"{label}: cannot read ({e.strerror or e}); check the file") from e
+        raise InputError(_path_error(label, path, e, reading=True)) from e
+    with open(fd, "rb") as fh:
+        try:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise InputError(f"{label} is not a regular file; pass a text, Markdown or "
+                                 "HTML file")  # fmt: skip
+            if compressed:
+                with gzip.GzipFile(fileobj=fh, mode="rb") as inflated:
+                    data = inflated.read(limit + 1)  # inflates at most limit + 1 bytes
+            else:
+                data = fh.read(limit + 1)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+            raise InputError(f"{label} is not a valid gzip file ({e}); recompress it") from e
+        except OSError as e:
+            raise InputError(_path_error(label, path, e, reading=True)) from e
+    if len(data) > limit:
+        raise InputError(_too_big(label, None, limit, compressed=compressed))
+    if compressed and data.startswith(b"\x1f\x8b"):
+        raise InputError(f"{label} is compressed twice (a .gz inside the .gz); decompress "
+                         "it once and pass the result")  # fmt: skip
+    return data
 
 
-def _read_stdin(stdin: TextIO | None) -> bytes:
+def _read_stdin(stdin: TextIO | None, limit: int) -> bytes:
     stream = stdin if stdin is not None else sys.stdin
     if stream is None:  # pragma: no cover - no stdin at all (pythonw)
         raise InputError("'-' reads standard input, but there is none; pass a file instead")
@@ -339,17 +550,32 @@ def _read_stdin(stdin: TextIO | None) -> bytes:
         raise InputError("'-' reads standard input, but nothing is piped in; "
                          "try: cat article.txt | briefing ...")  # fmt: skip
     buffer = getattr(stream, "buffer", None)
-    raw = buffer.read(MAX_BYTES + 1) if buffer is not None else stream.read(MAX_BYTES + 1)
+    raw = buffer.read(limit + 1) if buffer is not None else stream.read(limit + 1)
     data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
-    if len(data) > MAX_BYTES:
-        raise InputError(_too_big("standard input", None))
+    if len(data) > limit:
+        raise InputError(_too_big("standard input", None, limit))
     return data
 
 
-def _too_big(label: str, size: int | None) -> str:
-    limit = MAX_BYTES // (1024 * 1024)
-    what = f"is {size / 1024 / 1024:.0f} MB" if size is not None else "is too large"
-    return f"{label} {what}, over the {limit} MB limit; split it into smaller files"
+def _too_big(label: str, size: int | None, limit: int, *, compressed: bool = False) -> str:
+    cap = _size(limit)
+    if size is None:
+        what = "decompresses to" if compressed else "is"
+        return (f"{label} {what} more than the {cap} limit; split it into smaller files "
+                f"or raise {MAX_BYTES_ENV} (megabytes)")  # fmt: skip
+    shown = _size(size)
+    if shown == cap:
+        shown = f"{size:,} bytes"
+    return (f"{label} is {shown}, over the {cap} limit; split it into smaller files or "
+            f"raise {MAX_BYTES_ENV} (megabytes)")  # fmt: skip
+
+
+def _size(n: int) -> str:
+    """``n`` bytes for people: 20 MB, 1.5 MB, 100 KB, 12 bytes."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n} bytes"
 
 
 def _reject_binary(data: bytes, source: str) -> None:
@@ -359,6 +585,10 @@ def _reject_binary(data: bytes, source: str) -> None:
     head = data[:8192]
     if b"\x00" in head:
         raise InputError(f"{source} looks like a binary file; pass text, Markdown or HTML")
+    controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
+    if controls > max(8, _MAX_CONTROL_SHARE * len(data)):
+        raise InputError(f"{source} looks like a binary file ({controls:,} control bytes); "
+                         "pass text, Markdown or HTML")  # fmt: skip
 
 
 def _sniff(data: bytes) -> Kind:
@@ -374,11 +604,45 @@ def _sniff(data: bytes) -> Kind:
 
 def _finish(article: Article, source: str) -> Article:
     updates: dict[str, object] = {}
+    title = _clean_title(article.title)
+    if title != article.title:
+        updates["title"] = title
     if not article.sentences:
         updates["sentences"] = split_sentences(article.text, article.language)
     if article.source == "-" and source != "-":
         updates["source"] = source
+    if "title" in updates:  # a new title is a new content hash, hence a new id
+        return type(article).model_validate({**article.model_dump(exclude={"id"}), **updates})
     return article.model_copy(update=updates) if updates else article
+
+
+def _clean_title(title: str) -> str:
+    """One line of plain text: control characters dropped, whitespace (CR, LF, tabs)
+    collapsed, at most :data:`MAX_TITLE_CHARS` characters (cut at a word)."""
+    text = " ".join(title.translate(_CONTROL_CHARS).split())
+    if len(text) > MAX_TITLE_CHARS:
+        cut = text[: MAX_TITLE_CHARS - 1]
+        head, space, _ = cut.rpartition(" ")
+        text = (head if space and len(head) > MAX_TITLE_CHARS // 2 else cut) + "\u2026"
+    return text or "untitled"
+
+
+def _shown(name: str) -> str:
+    """``name`` for a one-line message: control characters (a newline in a file name)
+    written as escapes."""
+    if name.isprintable():
+        return name
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in name)
+
+
+def _one_line(error: InputError) -> InputError:
+    message = str(error)
+    lines = message.splitlines()
+    if len(lines) <= 1 and "\r" not in message:
+        return error
+    flat = InputError(" ".join(line.strip() for line in lines if line.strip()))
+    flat.__cause__ = error.__cause__ or error
+    return flat
 
 
 # --------------------------------------------------------------------------- markdown

@@ -113,26 +113,27 @@ _ARTICLE_TYPES = re.compile(r"Article|BlogPosting|Report|WebPage|LiveBlogPosting
 
 
 def _json_ld(tree: HtmlElement) -> list[dict[str, Any]]:
-    """All JSON-LD objects of the page, flattened (``@graph`` and lists opened)."""
+    """All JSON-LD objects of the page, flattened (``@graph`` and lists opened).
+
+    Iterative, and JSON nested too deep to decode is skipped: a hostile page's
+    ``[[[[...]]]]`` cannot raise RecursionError."""
     found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-        elif isinstance(node, dict):
-            found.append(node)
-            if "@graph" in node:
-                walk(node["@graph"])
-
     for script in tree.xpath('//script[@type="application/ld+json"]'):
         raw = (script.text or "").strip()
         if not raw:
             continue
         try:
-            walk(json.loads(raw, strict=False))
-        except ValueError:
+            stack: list[Any] = [json.loads(raw, strict=False)]
+        except (ValueError, RecursionError):
             continue
+        while stack:  # depth first, in document order
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(reversed(node))
+            elif isinstance(node, dict):
+                found.append(node)
+                if "@graph" in node:
+                    stack.append(node["@graph"])
     return found
 
 
@@ -585,6 +586,19 @@ def _body(tree: HtmlElement, url: str | None, title: str | None) -> str:
 
 #: fewer words than this is a navigation stub, not an article
 _MIN_WORDS = 5
+#: libxml2 keeps elements this deep at most (deeper content is dropped, never recursed)
+_MAX_DEPTH = 255
+
+
+def _depth(tree: HtmlElement) -> int:
+    """How deep the elements of ``tree`` nest (iteratively: no recursion limit)."""
+    deepest = 0
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node)
+    return deepest
 
 
 def parse_html(
@@ -614,6 +628,12 @@ def parse_html(
     meta = _metadata(tree, url)
     text = _body(tree, url, meta.title)  # paragraphs separated by a blank line
     if _words(text) < _MIN_WORDS:
+        if _depth(tree) >= _MAX_DEPTH:
+            raise InputError(
+                f"{source}: found no article text; the page nests its elements more than "
+                f"{_MAX_DEPTH} levels deep and the HTML parser drops what lies deeper. "
+                "Save the article's text as a .txt file and pass that."
+            )
         raise InputError(
             f"{source}: found no article text in this page (is it an index or a login page?);"
             " pass the article's own page or save its text as a .txt file."

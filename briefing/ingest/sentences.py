@@ -68,7 +68,9 @@ _OPENERS = _wordset("""
     Earlier Later Today Yesterday Tomorrow What Why How Who Where According During Despite
     Under Over Among Between About Only Even Such Each Every All Both Neither Nor
     """)
-_CANDIDATE = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]]*\s+")
+#: End punctuation (a whole run of it: the look-behind and the possessive quantifiers keep
+#: the search linear on a line of 10 MB of dots), closing quotes, then whitespace.
+_CANDIDATE = re.compile(r"(?<![.!?\u2026])[.!?\u2026]++[\"'\u201d\u2019\u00bb)\]]*+\s+")
 _DOTTED = re.compile(r"^(?:[^\W\d_]\.)+[^\W\d_]$")  # U.S  a.m  e.g  (final dot excluded)
 _OPENING = "\"'\u201c\u2018\u00ab([\u00bf\u00a1"
 _HEADING = re.compile(r"^#{1,6}\s")
@@ -98,24 +100,24 @@ def _blocks(text: str) -> list[str]:
     """Paragraph-like blocks: hard boundaries at blank lines and most newlines."""
     blocks: list[str] = []
     for para in _PARAGRAPHS.split(text):
-        current = ""
+        current: list[str] = []  # the block's lines (joined once: linear in its length)
         for raw in para.split("\n"):
             line = raw.strip()
             if not line:
                 continue
             if _HEADING.match(line):
                 if current:
-                    blocks.append(current)
-                current = ""
+                    blocks.append(" ".join(current))
+                current = []
                 continue
-            if current and not _END_PUNCT.search(current) and line[0].islower():
-                current = f"{current} {line}"  # a hard-wrapped continuation
+            if current and not _END_PUNCT.search(current[-1]) and line[0].islower():
+                current.append(line)  # a hard-wrapped continuation
             else:
                 if current:
-                    blocks.append(current)
-                current = line
+                    blocks.append(" ".join(current))
+                current = [line]
         if current:
-            blocks.append(current)
+            blocks.append(" ".join(current))
     return blocks
 
 

@@ -361,24 +361,31 @@ def _unwrap(lines: list[str]) -> list[str]:
     full = sum(1 for n in lengths if width - 20 <= n <= width)
     if width > 100 or full < len(lengths) * 0.5:
         return lines
-    out: list[str] = []
+    groups: list[list[str]] = []  # joined once at the end: linear in the page's length
+    length = 0  # of the last group, joined
     for line in lines:
-        prev = out[-1] if out else ""
-        if line and prev and len(prev) >= width - 20 and not _BYLINE.match(line):
-            out[-1] = f"{prev} {line}"
+        if line and length and length >= width - 20 and not _BYLINE.match(line):
+            groups[-1].append(line)
+            length += 1 + len(line)
         else:
-            out.append(line)
-    return out
+            groups.append([line])
+            length = len(line)
+    return [" ".join(group) for group in groups]
 
 
 def _words(text: str) -> int:
     return len(text.split())
 
 
+def _more_words(text: str, n: int) -> bool:
+    """``_words(text) > n`` without splitting a 10 MB line into millions of words."""
+    return len(text.split(maxsplit=n)) > n
+
+
 def _is_chrome(line: str) -> bool:
     if _CHROME.match(line):
         return True
-    return _words(line) <= 80 and _COOKIE.search(line) is not None
+    return not _more_words(line, 80) and _COOKIE.search(line) is not None
 
 
 def _classify(line: str, ref: dt.datetime) -> _Line:
@@ -400,7 +407,7 @@ def _classify(line: str, ref: dt.datetime) -> _Line:
 
 
 def _is_short(line: str) -> bool:
-    if _words(line) > _MAX_SHORT_WORDS or len(line) > 200:
+    if len(line) > 200 or _more_words(line, _MAX_SHORT_WORDS):
         return False
     stripped = line.rstrip("\"'\u201d\u2019\u00bb)]")
     if not stripped or stripped[-1] in ".:;,\u2026":
@@ -417,7 +424,7 @@ def _is_name(text: str) -> bool:
 
 
 def _parse_meta(line: str, ref: dt.datetime) -> _Meta | None:
-    if _words(line) > 20:
+    if _more_words(line, 20):
         return None
     meta = _Meta()
     parts = [p.strip() for p in _META_SEPARATOR.split(line) if p.strip()]
@@ -530,7 +537,7 @@ def _segments(lines: list[_Line]) -> list[_Segment]:
             elif kind in (_Kind.SHORT, _Kind.HEADING):
                 pending.append(line)
             elif any(p.kind is _Kind.SHORT for p in pending) and (
-                _words(line.text) >= MIN_TRAILING_WORDS
+                _more_words(line.text, MIN_TRAILING_WORDS - 1)
             ):
                 current = _Segment(header=pending, body=[line], after_end=True, started=True)
                 pending = []
@@ -624,7 +631,7 @@ def _to_article(segment: _Segment, *, source: str, url: str | None) -> Article |
     if title:
         paragraphs = [p for p in paragraphs if p.lower() != title.lower()]
     body = clean_body(paragraphs)
-    if segment.after_end and _words(body) < MIN_TRAILING_WORDS:
+    if segment.after_end and not _more_words(body, MIN_TRAILING_WORDS - 1):
         return None
     article = make_article(
         title=title or "untitled",
