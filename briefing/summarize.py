@@ -193,6 +193,11 @@ class Summarizer:
 
                 compact = json.dumps(strict_schema(self._schema), separators=(",", ":"))
                 self._schema_tokens = self.llm.count_tokens(compact)
+            elif self.llm.provider == "openai":  # the outline goes in the system message
+                from briefing.llm.schema import schema_outline
+
+                outline = f"Answer with one JSON object: {schema_outline(self._schema)}"
+                self._schema_tokens = self.llm.count_tokens(outline) + 1
         return self._schema_tokens
 
     def cache_key(self, article: Article) -> str:

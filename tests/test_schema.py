@@ -61,3 +61,34 @@ def test_recursive_definitions_are_left_as_references() -> None:
     schema = strict_schema(model_schema(Node))
     assert "$defs" in schema or "$ref" in json.dumps(schema)
     assert all(node["additionalProperties"] is False for node in objects(schema))
+
+
+def test_outline_names_every_field_nested_types_enums_and_ranges() -> None:
+    from briefing.llm.schema import schema_outline
+
+    outline = schema_outline(bound_sentence_ids(model_schema(SummaryOutput), 7))
+    assert outline.startswith('{"headline": string, "summary": string, "key_points": [{"text"')
+    assert '"sentence_ids": [integer 1-7]' in outline
+    assert '"quotes": [{"speaker": string, "text": string}]' in outline
+    assert '"region": "Middle East & North Africa"|"Europe"|' in outline
+    assert outline.endswith('"importance": integer 1-5}')
+    for name in SummaryOutput.model_fields:
+        assert f'"{name}": ' in outline
+    strict = json.dumps(strict_schema(model_schema(SummaryOutput)), separators=(",", ":"))
+    assert count_tokens(outline, "gpt-4o-mini") < 0.5 * count_tokens(strict, "gpt-4o-mini")
+
+
+def test_plain_json_mode_puts_the_outline_in_the_system_message() -> None:
+    from briefing.llm.base import Message
+    from briefing.llm.openai import OpenAILLM
+
+    schema = bound_sentence_ids(model_schema(SummaryOutput), 3)
+    messages = [Message("system", "Summarize."), Message("user", "<article>x</article>")]
+    for mode, outlined in [("json_schema", False), ("json_object_plain", True), ("none", True)]:
+        llm = OpenAILLM("m", api_key="k", base_url="http://127.0.0.1:9/v1", structured=mode)
+        request = llm._request(messages, schema, "article_summary", 100)
+        system = request["messages"][0]["content"]
+        assert system.startswith("Summarize.")
+        assert ("Answer with one JSON object: {" in system) is outlined
+        assert request["messages"][1]["content"] == "<article>x</article>"
+        assert ("response_format" in request) is (mode != "none")

@@ -40,7 +40,7 @@ from briefing.llm.retry import (
     call_with_retries,
     is_format_rejection,
 )
-from briefing.llm.schema import grammar_schema, strict_schema
+from briefing.llm.schema import grammar_schema, schema_outline, strict_schema
 from briefing.models import Usage
 
 if TYPE_CHECKING:
@@ -151,6 +151,7 @@ class OpenAILLM:
         #: paces requests and tokens per minute; slows down on 429 (None: no pacing)
         self.limiter = limiter
         self._derived_schemas: dict[tuple[int, str], tuple[JsonSchema, JsonSchema]] = {}
+        self._outlines: dict[int, tuple[JsonSchema, str]] = {}
 
     # -- tokens --------------------------------------------------------------------------
     def count_tokens(self, text: str) -> int:
@@ -187,6 +188,15 @@ class OpenAILLM:
                 self._derived_schemas.pop(next(iter(self._derived_schemas)))
         return hit[1]
 
+    def _outline(self, schema: JsonSchema) -> str:
+        """``schema_outline(schema)``, memoized like ``_derived``."""
+        hit = self._outlines.get(id(schema))
+        if hit is None or hit[0] is not schema:
+            hit = self._outlines[id(schema)] = (schema, schema_outline(schema))
+            if len(self._outlines) > 256:
+                self._outlines.pop(next(iter(self._outlines)))
+        return hit[1]
+
     def _request(
         self, messages: Sequence[Message], schema: JsonSchema, name: str, max_tokens: int
     ) -> dict[str, Any]:
@@ -194,9 +204,17 @@ class OpenAILLM:
         response_format = self._response_format(schema, name)
         # OpenAI itself wants max_completion_tokens; compatible servers know max_tokens
         limit_key = "max_completion_tokens" if self._is_openai else "max_tokens"
+        wire = [{"role": m.role, "content": m.content} for m in messages]
+        if self.structured in ("json_object_plain", "none") and schema:
+            # the server sees no schema: the system message carries its outline
+            outline = f"Answer with one JSON object: {self._outline(schema)}"
+            if wire and wire[0]["role"] == "system":
+                wire[0]["content"] = f"{wire[0]['content']}\n{outline}"
+            else:
+                wire.insert(0, {"role": "system", "content": outline})
         kwargs: dict[str, Any] = {
             "model": self.model,
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "messages": wire,
             limit_key: max_tokens,
             "temperature": 0,
         }

@@ -170,3 +170,40 @@ def grammar_for_schema(schema: dict[str, Any]) -> str:
 
     gbnf: str = json_schema_to_gbnf(json.dumps(grammar_schema(schema)))
     return gbnf.replace('char ::= [^"\\\\] |', 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |', 1)
+
+
+def schema_outline(schema: dict[str, Any]) -> str:
+    """A compact outline of the JSON ``schema`` for a prompt, where the server enforces
+    no schema (JSON mode without one, or no structured output at all)::
+
+        {"headline": string, "key_points": [{"text": string, "sentence_ids": [integer]}],
+         "region": "Europe"|"Global", "importance": integer 1-5}
+
+    About a third of the tokens of the schema itself."""
+    defs: dict[str, Any] = schema.get("$defs") or {}
+
+    def outline(node: Any, depth: int = 0) -> str:
+        if not isinstance(node, dict) or depth > 8:
+            return "any"
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return outline(defs.get(ref.removeprefix("#/$defs/")), depth + 1)
+        for key in ("anyOf", "oneOf"):
+            if isinstance(node.get(key), list):
+                return "|".join(outline(sub, depth + 1) for sub in node[key])
+        if "enum" in node:
+            return "|".join(json.dumps(value, ensure_ascii=False) for value in node["enum"])
+        kind = node.get("type")
+        if kind == "object" or "properties" in node:
+            fields = ", ".join(
+                f"{json.dumps(name)}: {outline(sub, depth + 1)}"
+                for name, sub in (node.get("properties") or {}).items()
+            )
+            return "{" + fields + "}"
+        if kind == "array":
+            return f"[{outline(node.get('items'), depth + 1)}]"
+        if kind == "integer" and "minimum" in node and "maximum" in node:
+            return f"integer {node['minimum']}-{node['maximum']}"
+        return str(kind) if isinstance(kind, str) else "any"
+
+    return outline(schema)
