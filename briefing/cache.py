@@ -43,8 +43,28 @@ CREATE TABLE IF NOT EXISTS summaries (
     schema_version TEXT NOT NULL,
     created REAL NOT NULL,
     summary TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS texts (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    created REAL NOT NULL,
+    value TEXT NOT NULL
 )
 """
+
+
+def text_key(kind: str, *, provider: str, model: str, messages: Sequence[Any]) -> str:
+    """The key of a model answer that depends only on the exact request (``messages``:
+    ``briefing.llm.base.Message`` objects), the provider and the model."""
+    material = {
+        "format": CACHE_FORMAT,
+        "kind": kind,
+        "provider": provider,
+        "model": model,
+        "messages": [[m.role, m.content] for m in messages],
+    }
+    blob = json.dumps(material, sort_keys=True, ensure_ascii=False).encode()
+    return f"{kind}:{hashlib.sha256(blob).hexdigest()}"
 
 
 def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -117,7 +137,7 @@ class SummaryCache:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(_SCHEMA)
+            self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as e:
             raise ConfigError(
                 f"Cannot open the cache at {self.path}: {e}. Pass --cache-dir DIR, or --no-cache."
@@ -163,6 +183,20 @@ class SummaryCache:
                 row,
             )
 
+    def get_text(self, key: str) -> str | None:
+        """A stored model answer other than a summary (e.g. a region's synthesis)."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM texts WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_text(self, key: str, kind: str, value: str) -> None:
+        """Store ``value`` under ``key`` (one transaction); ``kind`` says what it is."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO texts (key, kind, created, value) VALUES (?, ?, ?, ?)",
+                (key, kind, time.time(), value),
+            )
+
     def stats(self) -> CacheStats:
         """Entries, size on disk and entries per model."""
         with self._lock:
@@ -191,7 +225,9 @@ class SummaryCache:
         """Delete every entry; how many there were."""
         with self._lock:
             count = int(self._db.execute("SELECT COUNT(*) FROM summaries").fetchone()[0])
+            count += int(self._db.execute("SELECT COUNT(*) FROM texts").fetchone()[0])
             self._db.execute("DELETE FROM summaries")
+            self._db.execute("DELETE FROM texts")
             self._db.execute("VACUUM")
         return count
 

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 import click
 from pydantic import ValidationError
 
-from briefing.cli import EXIT_CODES_HELP, _setup, cli, handle_errors, model_options
+from briefing.cli import (
+    EXIT_CODES_HELP,
+    RunSettings,
+    _setup,
+    cli,
+    handle_errors,
+    model_options,
+    run_options,
+)
 from briefing.errors import ConfigError, ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -65,10 +73,17 @@ def read_brief(path: Path) -> Briefing:
 class _BriefMaker:
     """Builds a profile's brief (loading the model once, for every scheduled run)."""
 
-    def __init__(self, profile: Profile, brief_file: Path | None, opts: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        brief_file: Path | None,
+        opts: dict[str, Any],
+        run_settings: RunSettings | None = None,
+    ) -> None:
         self.profile = profile
         self.brief_file = brief_file
         self.opts = opts
+        self.run_settings = run_settings or RunSettings()
         self._model: tuple[LLM, Prompts] | None = None
 
     def __call__(self, date: dt.date | None) -> Briefing:
@@ -85,10 +100,30 @@ class _BriefMaker:
         loaded = load(profile.sources, include=profile.include, exclude=profile.exclude)
         for problem in loaded.problems:
             click.echo(f"briefing: skipped: {problem}", err=True)
+        settings = self.run_settings
         if self._model is None:
             self._model = _setup(**self.opts)
+            settings.pace(self._model[0])
         llm, prompts = self._model
-        run = make_brief(loaded, llm, prompts=prompts, date=date or profile.today())
+        cache = settings.open_cache()
+        try:
+            run = make_brief(
+                loaded,
+                llm,
+                prompts=prompts,
+                date=date or profile.today(),
+                concurrency=settings.concurrency,
+                cache=cache,
+                max_cost=settings.max_cost,
+                deadline=settings.deadline,
+            )
+        finally:
+            if cache is not None:
+                cache.close()
+        for summary in run.model_failures[:10]:
+            click.echo(
+                f"briefing: not summarized: {summary.title[:60]!r}: {summary.error}", err=True
+            )
         return profile.select(run.briefing)
 
 
@@ -119,6 +154,7 @@ def _load(config_file: Path | None, profile_name: str) -> tuple[Config, Profile]
     help="Resend to recipients whose earlier delivery was cut off (may duplicate).",
 )
 @model_options
+@run_options
 @handle_errors
 def send(
     profile_name: str,
@@ -128,6 +164,7 @@ def send(
     dry_run: Path | None,
     force: bool,
     retry_unknown: bool,
+    run_settings: RunSettings,
     **opts: Any,
 ) -> None:
     """Build the profile's brief (or take --brief FILE.json) and mail it.
@@ -146,7 +183,7 @@ def send(
     if date_ is not None and brief_file is not None:
         raise click.UsageError("--date and --brief exclude each other (the brief has a date).")
     config, profile = _load(config_file, profile_name)
-    briefing = _BriefMaker(profile, brief_file, opts)(date_.date() if date_ else None)
+    briefing = _BriefMaker(profile, brief_file, opts, run_settings)(date_.date() if date_ else None)
     report = deliver_profile(
         briefing, config, profile, dry_run=dry_run, force=force, retry_unknown=retry_unknown
     )
@@ -170,6 +207,7 @@ def send(
     "--max-runs", type=click.IntRange(min=1), help="Stop after this many runs (default: never)."
 )
 @model_options
+@run_options
 @handle_errors
 def schedule(
     profile_name: str,
@@ -179,6 +217,7 @@ def schedule(
     brief_file: Path | None,
     dry_run: Path | None,
     max_runs: int | None,
+    run_settings: RunSettings,
     **opts: Any,
 ) -> None:
     """Stay running and mail the profile's brief every day at its send_time.
@@ -204,7 +243,7 @@ def schedule(
     from briefing.deliver.email import deliver_profile
     from briefing.errors import BriefingError
 
-    make = _BriefMaker(profile, brief_file, opts)
+    make = _BriefMaker(profile, brief_file, opts, run_settings)
 
     def job() -> str:
         try:

@@ -231,7 +231,7 @@ def make_brief(
         from briefing.synthesis import synthesize_sections
 
         should_stop = (lambda: limits.expired) if limits is not None else None
-        synthesize_sections(briefing, llm, prompts=prompts, should_stop=should_stop)
+        synthesize_sections(briefing, llm, prompts=prompts, should_stop=should_stop, cache=cache)
     briefing.run = run_report(
         summaries,
         provider=llm.provider,

@@ -26,7 +26,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -57,6 +57,9 @@ __all__ = [
     "synthesize_region",
     "synthesize_sections",
 ]
+
+if TYPE_CHECKING:
+    from briefing.cache import SummaryCache
 
 log = logging.getLogger(__name__)
 
@@ -206,12 +209,24 @@ def synthesize_region(
     prompts: Prompts | None = None,
     language: str = "English",
     repair_attempts: int = 1,
+    cache: SummaryCache | None = None,
 ) -> SynthesisResult:
-    """Ask for the region's paragraph and keep only its supported sentences."""
+    """Ask for the region's paragraph and keep only its supported sentences. With a
+    ``cache``, the same request (same stories, prompts and model) is asked only once:
+    the stored answer is checked again like a new one."""
     if not any(verified(s) for story in stories for s in story.summaries):
         return SynthesisResult(region, None, error="no verified summaries")
     prompts = prompts or Prompts()
     messages = _messages(prompts, region, stories, language)
+    key = None
+    if cache is not None:
+        from briefing.cache import text_key
+
+        key = text_key("synthesis", provider=llm.provider, model=llm.model, messages=messages)
+        stored = cache.get_text(key)
+        if stored is not None:
+            paragraph, checks = check_paragraph(stored, stories)
+            return SynthesisResult(region, paragraph, checks, Usage())
     schema = SynthesisOutput.model_json_schema()
     usage = Usage()
     for attempt in range(repair_attempts + 1):
@@ -235,6 +250,8 @@ def synthesize_region(
                 Message("user", repair),
             ]
             continue
+        if cache is not None and key is not None:
+            cache.put_text(key, "synthesis", output.paragraph)
         paragraph, checks = check_paragraph(output.paragraph, stories)
         return SynthesisResult(region, paragraph, checks, usage)
     raise AssertionError("unreachable")  # pragma: no cover
@@ -246,6 +263,7 @@ def synthesize_sections(
     *,
     prompts: Prompts | None = None,
     should_stop: Callable[[], bool] | None = None,
+    cache: SummaryCache | None = None,
 ) -> list[SynthesisResult]:
     """Fill ``Section.synthesis`` of every section of ``briefing`` (in place); the calls'
     usage is added to ``briefing.usage`` and the prompts' version recorded.
@@ -260,7 +278,12 @@ def synthesize_sections(
             log.warning("no synthesis from %s on: the run's deadline passed", section.region.value)
             break
         result = synthesize_region(
-            llm, section.region, section.stories, prompts=prompts, language=briefing.language
+            llm,
+            section.region,
+            section.stories,
+            prompts=prompts,
+            language=briefing.language,
+            cache=cache,
         )
         section.synthesis = result.paragraph
         briefing.usage = briefing.usage + result.usage

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
@@ -18,6 +19,7 @@ from smtp_support import CANARY_PASSWORD, USER, Server, self_signed, server_cont
 
 import briefing.cli
 from briefing.cli import cli
+from briefing.llm.base import Message
 from briefing.llm.fake import FakeLLM
 from briefing.prompts import Prompts
 
@@ -173,6 +175,33 @@ def test_send_builds_the_brief_from_the_profile_sources(
     body = msg.get_body(("plain",))
     assert body is not None and "Iraq treads a tightrope" in body.get_content()
     assert len(fake_model.calls) >= 1
+
+
+def test_send_reuses_the_run_cache_and_takes_run_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 6 a.m. send is the run that matters: a rerun after a failed delivery costs no
+    model call (summaries and the regions' synthesis come from the cache), and
+    --deadline / --max-cost / --concurrency apply to it too."""
+
+    def reply(messages: Sequence[Message]) -> str:
+        if "<stories>" in messages[-1].content:
+            return json.dumps({"paragraph": "Iraq is caught between its neighbours."})
+        return json.dumps(summary_reply())
+
+    llm = FakeLLM().enqueue(*[reply] * 10)
+    monkeypatch.setattr(briefing.cli_deliver, "_setup", lambda **_: (llm, Prompts()))
+    cfg = config(tmp_path, None, extra_profile=f'sources = ["{ARTICLE}"]')
+    args = ["send", "--profile", "morning", "--config", cfg, "--dry-run", tmp_path]
+    args += ["--date", "2026-11-24", "--deadline", "600", "--concurrency", "2"]
+    first = invoke(*args)
+    assert first.exit_code == 0, first.output
+    prompts = [m[-1].content for m in llm.calls]
+    assert any("<stories>" in p for p in prompts)  # a synthesis was asked for
+    assert any("<article>" in p for p in prompts)
+    again = invoke(*args)
+    assert again.exit_code == 0, again.output
+    assert len(llm.calls) == len(prompts)  # nothing asked again
 
 
 def test_bad_config_is_one_line_and_exit_3(tmp_path: Path, brief_json: Path) -> None:
