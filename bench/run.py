@@ -203,32 +203,6 @@ def run_langchain(base_url: str, articles: Sequence[Any], concurrency: int) -> f
         return time.perf_counter() - start
 
 
-def run_stubbed(n: int, directory: Path) -> tuple[float, int, dict[str, float]]:
-    """Ingest + chunk + prompts + grounding + compose + Markdown for ``n`` files with a
-    stubbed model: (seconds, articles, seconds per stage)."""
-    from corpus import make_articles, write_articles
-    from server import summary_reply
-
-    from briefing.llm.fake import FakeLLM
-    from briefing.pipeline import load, make_brief
-    from briefing.render import render_markdown
-
-    write_articles(make_articles(n, seed=11), directory)
-    llm = FakeLLM()
-    llm.enqueue(*[lambda messages: summary_reply(messages[-1].content)] * (3 * n))
-    stages: dict[str, float] = {}
-    start = time.perf_counter()
-    loaded = load([str(directory)])
-    stages["ingest"] = time.perf_counter() - start
-    mark = time.perf_counter()
-    run = make_brief(loaded, llm, concurrency=1)
-    stages["summarize+ground+compose"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    render_markdown(run.briefing)
-    stages["markdown"] = time.perf_counter() - mark
-    return time.perf_counter() - start, len(loaded.articles), stages
-
-
 def run_embedded() -> list[str]:
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "embedded.py"), "--raw"],
@@ -402,7 +376,9 @@ def main() -> int:
                     verdict(summarize_s / lc_s, 0.5),
                 )
 
-        # non-LLM work with the model stubbed
+        # non-LLM work with the model stubbed (bench/stubbed.py runs it alone, best of N)
+        from stubbed import run_stubbed
+
         stub_s, stub_n, stages = run_stubbed(args.stubbed, tmp / "stubbed")
         figure(
             f"non-LLM work for {stub_n} articles (model stubbed)",

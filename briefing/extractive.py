@@ -25,13 +25,14 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Container, Sequence
+from collections.abc import Container, Iterable, Sequence
 
 from briefing.models import Article, KeyPoint, Region, Sentence, SummaryOutput
 from briefing.regions import canonical_country, countries_in_text, dominant_region
 
 __all__ = [
     "STOPWORDS",
+    "content_stems",
     "content_words",
     "extract",
     "extractive_output",
@@ -103,13 +104,21 @@ _NUMBER_WORDS = _wordset("""
 def content_words(text: str) -> list[str]:
     """Stems of the words of ``text`` that carry content, in order: stopwords and numbers
     (digits or words, which grounding checks by value) removed."""
-    return [
-        stem(w)
-        for w in words(text)
-        if (folded := w.casefold()) not in STOPWORDS
-        and folded not in _NUMBER_WORDS
-        and not w[0].isdigit()
-    ]
+    return content_stems(words(text))
+
+
+def content_stems(tokens: Iterable[str]) -> list[str]:
+    """:func:`content_words` of tokens already split by :func:`words`."""
+    return [s for s in map(_content_stem, tokens) if s is not None]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _content_stem(word: str) -> str | None:
+    """The stem of a word that carries content, else ``None`` (memoised)."""
+    folded = word.casefold()
+    if folded in STOPWORDS or folded in _NUMBER_WORDS or word[0].isdigit():
+        return None
+    return stem(word)
 
 
 # --------------------------------------------------------------------------- ranking

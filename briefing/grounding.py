@@ -84,13 +84,14 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from typing import cast
 
 from briefing.extractive import (
     STOPWORDS,
     _wordset,
+    content_stems,
     content_words,
     extractive_output,
     stem,
@@ -112,7 +113,7 @@ from briefing.models import (
     SummaryOutput,
     UnsupportedPolicy,
 )
-from briefing.regions import canonical_country, countries_in_text, region_counts
+from briefing.regions import canonical_country, country_mentions, counts_by_region
 
 __all__ = [
     "SUPPORT_THRESHOLD",
@@ -151,8 +152,20 @@ _INSTRUCTION = re.compile(
 )
 
 
+#: Every match of ``_INSTRUCTION`` contains one of these (in any case): an ASCII text
+#: holding none of them cannot match, and most sentences are ruled out this way.
+_INSTRUCTION_WORDS = [
+    *["ignore", "disregard", "forget", "override", "<|", "inst]", "sys>>", "system"],
+    *["assistant", "user>", "you", "new", "respond", "reply", "answer", "output", '"'],
+]
+
+
 def is_instruction_like(text: str) -> bool:
     """True when ``text`` reads like an instruction to a model (see the module docstring)."""
+    if text.isascii():
+        lowered = text.lower()
+        if not any(word in lowered for word in _INSTRUCTION_WORDS):
+            return False
     return bool(_INSTRUCTION.search(unicodedata.normalize("NFKC", text)))
 
 
@@ -189,6 +202,13 @@ _NUMBER = re.compile(
 )
 
 
+#: ``_NUMBER`` tried only where a digit or a number word (after ``\b``) can start.
+_NUMBER_SCAN = re.compile(
+    f"(?=\\d|\\b[{''.join(sorted({w[0] for w in [*_UNITS, *_TENS]}))}])(?:{_NUMBER.pattern}\n)",
+    _NUMBER.flags,
+)
+
+
 def _words_value(text: str) -> float:
     total, current = 0, 0
     for word in re.split(r"[\s-]+", text.casefold()):
@@ -211,7 +231,7 @@ def numbers_in(text: str, *, claim: bool = False) -> list[tuple[str, set[float]]
     often a pronoun ("one of the...") than a count.
     """
     found: list[tuple[str, set[float]]] = []
-    for match in _NUMBER.finditer(unicodedata.normalize("NFKC", text)):
+    for match in _NUMBER_SCAN.finditer(unicodedata.normalize("NFKC", text)):
         if match.group("digits"):
             value = float(match.group("digits").replace(",", ""))
             values = {value}
@@ -240,6 +260,9 @@ _ELLIPSIS = re.compile(r"\.\s*\.\s*\.|\u2026|\[\s*\.\.\.\s*\]")
 
 def _quote_words(text: str) -> list[str]:
     """Words for verbatim comparison: NFKC, straight quotes, case-folded."""
+    if text.isascii() and "`" not in text:  # NFKC and the quote mapping change nothing
+        found = words(text.lower())
+        return [w.replace("'", "") for w in found] if "'" in text else found
     normal = unicodedata.normalize("NFKC", text).translate(_QUOTE_CHARS).casefold()
     return [w.replace("'", "") for w in words(normal)]
 
@@ -257,14 +280,17 @@ class Source:
     quarantined: set[int]
     evidence: dict[int, Sentence] = field(init=False)
     stems: dict[int, list[str]] = field(init=False)
+    stem_sets: dict[int, frozenset[str]] = field(init=False)
     bigrams: dict[int, set[tuple[str, str]]] = field(init=False)
     tokens: set[str] = field(init=False)
-    acronyms: set[str] = field(init=False)
-    numbers: set[float] = field(init=False)
-    sentence_numbers: dict[int, set[float]] = field(init=False)
     countries: set[str] = field(init=False)
-    quote_words: list[str] = field(init=False)
-    quote_sentence: list[int] = field(init=False)
+    #: country -> mentions in ``text`` (in order of first mention)
+    mentions: Counter[str] = field(init=False)
+    _text: str = field(init=False, repr=False)
+    _words: dict[int, list[str]] = field(init=False, repr=False)
+    _cues: dict[int, set[str]] = field(init=False, repr=False)
+    _sentence_numbers: dict[int, set[float]] = field(init=False, repr=False)
+    _numbers_seen: set[float] = field(init=False, repr=False)
 
     @classmethod
     def of(cls, article: Article, sentences: Sequence[Sentence]) -> Source:
@@ -280,32 +306,96 @@ class Source:
             for sid, s in [(0, Sentence(id=0, text=self.title)), *self.sentences.items()]
             if sid not in self.quarantined and s.text.strip()
         }
-        self.stems = {sid: content_words(s.text) for sid, s in self.evidence.items()}
-        self.bigrams = {sid: set(itertools.pairwise(st)) for sid, st in self.stems.items()}
+        self.stems = {}
+        self.stem_sets = {}
+        self.bigrams = {}
         self.tokens = set()
-        self.acronyms = set()
-        self.sentence_numbers = {}
-        self.quote_words = []
-        self.quote_sentence = []
+        self._words = {}
+        self._cues = {}
+        self._sentence_numbers = {}
+        self._numbers_seen = set()
         for sid, sentence in self.evidence.items():
-            tokens = words(sentence.text)
-            self.tokens.update(_fold(t) for t in tokens)
-            for span in _capitalised_spans(tokens, skip_first=False):
-                if len(span) > 1:
-                    self.acronyms.add(_acronym(span))
-            self.sentence_numbers[sid] = {
-                v for _, values in numbers_in(sentence.text) for v in values
-            }
-            qwords = _quote_words(sentence.text)
-            self.quote_words.extend(qwords)
-            self.quote_sentence.extend([sid] * len(qwords))
-        self.numbers = set().union(*self.sentence_numbers.values())
-        text = "\n".join(s.text for s in self.evidence.values())
-        self.countries = set(countries_in_text(text))
+            tokens = self._words[sid] = words(sentence.text)
+            stems = content_stems(tokens)
+            self.stems[sid] = stems
+            self.stem_sets[sid] = frozenset(stems)
+            self.bigrams[sid] = set(itertools.pairwise(stems))
+            self.tokens.update(map(_fold, tokens))
+        self._text = "\n".join(s.text for s in self.evidence.values())
+        self.mentions = country_mentions(self._text)
+        self.countries = set(self.mentions)
 
     @property
     def text(self) -> str:
-        return "\n".join(s.text for s in self.evidence.values())
+        return self._text
+
+    # computed on first use: many summaries need no acronym, quote or figure check
+
+    @functools.cached_property
+    def acronyms(self) -> set[str]:
+        """Initials of the evidence's multi-word names ("United Nations" -> "un")."""
+        return {
+            _acronym(span)
+            for tokens in self._words.values()
+            for span in _capitalised_spans(tokens, skip_first=False)
+            if len(span) > 1
+        }
+
+    @functools.cached_property
+    def sentence_numbers(self) -> dict[int, set[float]]:
+        """The values of the numbers in each evidence sentence."""
+        return {sid: self._numbers_of(sid) for sid in self.evidence}
+
+    @functools.cached_property
+    def numbers(self) -> set[float]:
+        """The values of every number in the evidence."""
+        return set().union(*self.sentence_numbers.values())
+
+    def _numbers_of(self, sid: int) -> set[float]:
+        found = self._sentence_numbers.get(sid)
+        if found is None:
+            text = self.evidence[sid].text
+            found = {v for _, values in numbers_in(text) for v in values}
+            self._sentence_numbers[sid] = found
+            self._numbers_seen |= found
+        return found
+
+    def has_number(self, values: set[float]) -> bool:
+        """Whether a number of the evidence has one of ``values`` (``values & numbers``,
+        parsing the sentences only until one is found)."""
+        if values & self._numbers_seen:
+            return True
+        for sid in self.evidence:
+            if sid not in self._sentence_numbers and values & self._numbers_of(sid):
+                return True
+        return False
+
+    @functools.cached_property
+    def _quotes(self) -> tuple[list[str], list[int]]:
+        quote_words: list[str] = []
+        quote_sentence: list[int] = []
+        for sid, sentence in self.evidence.items():
+            qwords = _quote_words(sentence.text)
+            quote_words.extend(qwords)
+            quote_sentence.extend([sid] * len(qwords))
+        return quote_words, quote_sentence
+
+    @property
+    def quote_words(self) -> list[str]:
+        """The evidence's words for verbatim comparison (:func:`_quote_words`), in order."""
+        return self._quotes[0]
+
+    @property
+    def quote_sentence(self) -> list[int]:
+        """The evidence sentence of each of ``quote_words``."""
+        return self._quotes[1]
+
+    def cues(self, sid: int) -> set[str]:
+        """:func:`polarity_cues` of evidence sentence ``sid`` (computed once)."""
+        found = self._cues.get(sid)
+        if found is None:
+            found = self._cues[sid] = polarity_cues(self.evidence[sid].text)
+        return found
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -321,17 +411,34 @@ def _fold(token: str) -> str:
 
 def support_score(claim: str, source: Source, ids: Iterable[int]) -> float:
     """ROUGE-style support of ``claim`` by the evidence sentences ``ids`` (0..1)."""
-    stems = content_words(claim)
-    if not stems:
-        return 0.0
-    ids = [i for i in ids if i in source.stems]
-    vocab = set().union(*(set(source.stems[i]) for i in ids)) if ids else set()
-    pairs = set().union(*(source.bigrams[i] for i in ids)) if ids else set()
-    unique = set(stems)
-    unigram = len(unique & vocab) / len(unique)
-    claim_pairs = set(itertools.pairwise(stems))
-    bigram = len(claim_pairs & pairs) / len(claim_pairs) if claim_pairs else unigram
-    return round(0.5 * unigram + 0.5 * bigram, 3)
+    return _Claim(content_words(claim)).support(source, ids)
+
+
+class _Claim:
+    """A claim's stems, its stem set and its stem pairs, computed once for many scores."""
+
+    __slots__ = ("pairs", "stems", "unique")
+
+    def __init__(self, stems: list[str]) -> None:
+        self.stems = stems
+        self.unique = set(stems)
+        self.pairs = set(itertools.pairwise(stems))
+
+    def support(self, source: Source, ids: Iterable[int]) -> float:
+        """:func:`support_score` of this claim by the evidence sentences ``ids``."""
+        if not self.stems:
+            return 0.0
+        ids = [i for i in ids if i in source.stems]
+        if len(ids) == 1:
+            vocab: Set[str] = source.stem_sets[ids[0]]
+            pairs: Set[tuple[str, str]] = source.bigrams[ids[0]]
+        else:
+            vocab = set().union(*(source.stem_sets[i] for i in ids)) if ids else set()
+            pairs = set().union(*(source.bigrams[i] for i in ids)) if ids else set()
+        unigram = len(self.unique & vocab) / len(self.unique)
+        claim_pairs = self.pairs
+        bigram = len(claim_pairs & pairs) / len(claim_pairs) if claim_pairs else unigram
+        return round(0.5 * unigram + 0.5 * bigram, 3)
 
 
 _NEGATIONS = _wordset("no not never none nobody nothing neither nor without cannot")
@@ -340,33 +447,49 @@ _NEGATING_VERBS = _wordset("refus deny reject fail cancel cancell abandon")
 
 def polarity_cues(text: str) -> set[str]:
     """Negations in ``text``: "not" for any plain negation, else the negating verb's stem."""
-    cues: set[str] = set()
-    for word in words(text):
-        folded = word.casefold().replace("\u2019", "'")
-        if folded in _NEGATIONS or folded.endswith("n't"):
-            cues.add("not")
-        elif (stemmed := stem(word)) in _NEGATING_VERBS:
-            cues.add(stemmed)
+    cues = set(map(_polarity, words(text)))
+    cues.discard("")
     return cues
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _polarity(word: str) -> str:
+    """The cue one word gives (see :func:`polarity_cues`), else "" (memoised)."""
+    folded = word.casefold().replace("\u2019", "'")
+    if folded in _NEGATIONS or folded.endswith("n't"):
+        return "not"
+    stemmed = stem(word)
+    return stemmed if stemmed in _NEGATING_VERBS else ""
+
+
 def best_evidence(claim: str, source: Source, k: int = 2) -> list[int]:
-    """The ``k`` evidence sentences sharing most content words with ``claim``."""
-    stems = set(content_words(claim))
-    ranked = sorted(
-        source.stems,
-        key=lambda sid: (
-            -support_score(claim, source, [sid]),
-            -len(stems & set(source.stems[sid])),
-            sid,
-        ),
-    )
-    return sorted(ranked[:k])
+    """The ``k`` evidence sentences sharing most content words with ``claim``: by best
+    support score, then most shared stems, then first in the article.
+
+    Only the sentences sharing a stem with the claim are scored: any other one scores 0
+    and shares nothing, so it ranks after them, by id."""
+    parsed = _Claim(content_words(claim))
+    unique, pairs = parsed.unique, parsed.pairs
+    shared = [sid for sid, stems in source.stem_sets.items() if not unique.isdisjoint(stems)]
+    keys = []
+    for sid in shared:  # (-parsed.support(source, [sid]), -stems shared, sid), inlined
+        common = len(unique & source.stem_sets[sid])
+        unigram = common / len(unique)
+        bigram = len(pairs & source.bigrams[sid]) / len(pairs) if pairs else unigram
+        keys.append((-round(0.5 * unigram + 0.5 * bigram, 3), -common, sid))
+    ranked = [sid for _, _, sid in sorted(keys)[:k]]
+    if len(ranked) < k:
+        taken = set(shared)
+        rest = (sid for sid in sorted(source.stems) if sid not in taken)
+        ranked += itertools.islice(rest, k - len(ranked))
+    return sorted(ranked)
 
 
 def _unsupported_numbers(text: str, source: Source, allowed: set[float] | None = None) -> list[str]:
-    pool = source.numbers if allowed is None else allowed
-    return [raw for raw, values in numbers_in(text, claim=True) if not values & pool]
+    found = numbers_in(text, claim=True)
+    if allowed is not None:
+        return [raw for raw, values in found if not values & allowed]
+    return [raw for raw, values in found if not source.has_number(values)]
 
 
 _CAP_TOKEN = re.compile(r"^[^\W\d_]")
@@ -376,9 +499,9 @@ def _capitalised_spans(tokens: Sequence[str], *, skip_first: bool) -> list[list[
     """Runs of capitalised words. With ``skip_first`` the sentence's first word is left
     out (its capital may just open the sentence: "Analyst Sajad Jiyad" -> "Sajad Jiyad")."""
     spans: list[tuple[int, list[str]]] = []
-    for i, token in enumerate(tokens):
-        capital = bool(_CAP_TOKEN.match(token)) and token[0].isupper()
-        if not capital or token.casefold() in STOPWORDS:
+    for i in [i for i, token in enumerate(tokens) if token[:1].isupper()]:
+        token = tokens[i]
+        if not _CAP_TOKEN.match(token) or token.casefold() in STOPWORDS:
             continue
         if spans and spans[-1][0] + len(spans[-1][1]) == i:
             spans[-1][1].append(token)
@@ -408,10 +531,19 @@ def _entity_ok(span: Sequence[str], source: Source) -> bool:
     return True
 
 
+#: Where a sentence may end inside a text (a superset of ``briefing.ingest.sentences``'
+#: candidates: end punctuation, closing quotes, whitespace).
+_MAYBE_BREAK = re.compile(r"[.!?\u2026][\"'\u201d\u2019\u00bb)\]]*\s")
+
+
 def unsupported_entities(text: str, source: Source, *, headline: bool = False) -> list[str]:
     """The capitalised names in ``text`` that the source does not contain."""
     missing: list[str] = []
-    for sentence in sentence_texts(text) or [text]:
+    if "\n" in text or _MAYBE_BREAK.search(text):
+        sentences = sentence_texts(text) or [text]
+    else:  # one sentence: splitting would only normalise its spaces, not its words
+        sentences = [text]
+    for sentence in sentences:
         tokens = words(sentence)
         if headline and _is_title_case(tokens):
             continue  # Headline Style Capitalises Everything: the support score decides
@@ -485,7 +617,7 @@ def check_quote(quote: Quote, source: Source) -> tuple[bool, str, list[int]]:
     sid = _find_quote(pieces, source)
     if sid is None:
         return False, "not found verbatim in the source", []
-    if len(words(quote.speaker)) > 8 or any(c in quote.speaker for c in ",.;:!?\"\u201c\u201d"):
+    if len(words(quote.speaker)) > 8 or any(c in quote.speaker for c in ',.;:!?"\u201c\u201d'):
         return False, "speaker is not a name or a short description", [sid]
     missing = [
         " ".join(span)
@@ -555,7 +687,7 @@ def check_text(
             return False, None, f"cites instruction-like sentence {hostile[0]}", list(ids)
     score = support_score(text, source, ids)
     reasons: list[str] = []
-    evidence_cues = set().union(*(polarity_cues(source.evidence[i].text) for i in ids))
+    evidence_cues = set().union(*(source.cues(i) for i in ids))
     negations = sorted(polarity_cues(text) - evidence_cues)
     if negations:
         reasons.append(f"negation not in the evidence: {', '.join(negations)}")
@@ -588,7 +720,9 @@ def _topic_ok(topic: str, source: Source) -> bool:
     tokens = words(topic)
     if not tokens or len(tokens) > 4 or is_instruction_like(topic):
         return False
-    vocab = set().union(*(set(s) for s in source.stems.values()))
+    if all(t.casefold() in _TOPICS for t in tokens):
+        return True
+    vocab = set().union(*source.stem_sets.values())
     return all(t.casefold() in _TOPICS or stem(t) in vocab for t in tokens)
 
 
@@ -629,7 +763,8 @@ class _Run:
 
 
 def _check_region(run: _Run, region: Region) -> Region:
-    counts = region_counts(f"{run.source.title}\n{run.source.text}")
+    # = region_counts(f"{title}\n{text}"): no spelling spans a line break
+    counts = counts_by_region(country_mentions(run.source.title) + run.source.mentions)
     if region == Region.GLOBAL or not counts:
         reason = "global story" if region == Region.GLOBAL else "the source names no country"
         run.record("region", region.value, True, reason=reason)

@@ -40,6 +40,7 @@ __all__ = [
     "canonical_country",
     "countries_in_text",
     "country_mentions",
+    "counts_by_region",
     "dominant_region",
     "focus_region",
     "parse_region",
@@ -315,9 +316,23 @@ _NOT_COUNTRIES = (
 
 @lru_cache(maxsize=1)
 def _pattern() -> re.Pattern[str]:
+    r"""Every spelling as a whole word, longest first.
+
+    The same as ``(?<!\w)(?:longest|...|shortest)(?!\w)`` over all spellings, written
+    so that ``re`` scans fast: a position is only tried when its character starts some
+    spelling, and only the spellings starting with it are tried there (grouped by first
+    character, longest first inside a group: at one position only one group can match,
+    so the first spelling that matches is the one the flat alternation would take)."""
     spellings = sorted([*_ALIASES, *_NOT_COUNTRIES], key=len, reverse=True)  # longest first
-    alternation = "|".join(re.escape(s) for s in spellings)
-    return re.compile(rf"(?<!\w)(?:{alternation})(?!\w)")
+    by_first: dict[str, list[str]] = {}
+    for spelling in spellings:
+        by_first.setdefault(spelling[0], []).append(spelling[1:])
+    alternation = "|".join(
+        re.escape(first) + "(?:" + "|".join(re.escape(rest) for rest in group) + ")"
+        for first, group in by_first.items()
+    )
+    firsts = "".join(re.escape(first) for first in by_first)
+    return re.compile(rf"(?=[{firsts}])(?<!\w)(?:{alternation})(?!\w)")
 
 
 def _matches(text: str) -> list[str]:
@@ -336,8 +351,13 @@ def countries_in_text(text: str) -> list[str]:
 
 def region_counts(text: str) -> Counter[Region]:
     """Country mentions in ``text`` added up by region."""
+    return counts_by_region(country_mentions(text))
+
+
+def counts_by_region(mentions: Counter[str]) -> Counter[Region]:
+    """Country mentions (as :func:`country_mentions` gives them) added up by region."""
     counts: Counter[Region] = Counter()
-    for country, n in country_mentions(text).items():
+    for country, n in mentions.items():
         counts[COUNTRIES[country]] += n
     return counts
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from briefing.ingest.dedupe import DEFAULT_THRESHOLD, dedupe, similarity
+from briefing.ingest.dedupe import DEFAULT_THRESHOLD, _groups, _same, _shingles, dedupe, similarity
 from briefing.ingest.text import make_article, parse_text_page
 from briefing.models import Article, SourceRef
 
@@ -116,3 +116,94 @@ def test_order_is_kept_and_empty_input(stories: list[Article]) -> None:
 def test_threshold_must_be_a_fraction() -> None:
     with pytest.raises(ValueError, match="threshold"):
         dedupe([], threshold=0)
+
+
+# -- the indexed pair search finds exactly the pairs an all-pairs comparison finds ---------
+
+
+def _brute_force_groups(shingles: list[frozenset[int]], threshold: float) -> list[list[int]]:
+    """Every pair compared (the definition): connected components, as ``_groups`` gives."""
+    parent = list(range(len(shingles)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(shingles):
+        for j in range(i + 1, len(shingles)):
+            b = shingles[j]
+            shared = len(a & b)
+            if shared and _same(shared, len(a), len(b), threshold):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(shingles)):
+        groups.setdefault(find(i), []).append(i)
+    return sorted(groups.values())
+
+
+_PHRASES = [
+    "officials said on monday that the plan would affect thousands of people",
+    "the ministry has accused the opposition of ignoring repeated warnings",
+    "analysts said the cost could reach several hundred million dollars",
+    "residents described long queues and rising prices in the capital",
+    "talks with the union would continue next week according to the statement",
+    "the figures could not be independently verified by reporters",
+]
+
+
+def _random_text(rng: random.Random, boilerplate: float) -> str:
+    """Sentences that are template phrases (shared by many texts) or random words."""
+    parts = []
+    for _ in range(rng.randint(1, 14)):
+        if rng.random() < boilerplate:
+            parts.append(rng.choice(_PHRASES))
+        else:
+            parts.append(" ".join(f"w{rng.randint(0, 400)}" for _ in range(rng.randint(3, 15))))
+    return " ".join(parts)
+
+
+def _variant(rng: random.Random, text: str) -> str:
+    """A copy: words changed at a random rate, or cut short (containment), or both."""
+    words = text.split()
+    for i in range(len(words)):
+        if rng.random() < rng.choice([0.0, 0.02, 0.05, 0.1, 0.2, 0.4]):
+            words[i] = f"x{rng.randint(0, 50)}"
+    if rng.random() < 0.4:
+        words = words[: max(1, int(len(words) * rng.uniform(0.3, 1.0)))]
+    if rng.random() < 0.2:
+        words = words[int(len(words) * rng.uniform(0.0, 0.5)) :]
+    return " ".join(words)
+
+
+def _corpus(seed: int) -> list[str]:
+    rng = random.Random(seed)
+    boilerplate = rng.choice([0.0, 0.3, 0.7, 0.95])
+    texts = [_random_text(rng, boilerplate) for _ in range(rng.randint(1, 120))]
+    for _ in range(rng.randint(0, 80)):  # near and exact copies, copies of copies
+        texts.append(_variant(rng, rng.choice(texts)))
+    texts += rng.choice([[], ["", "one", "two words", "a b c d", "a b c d e"]])
+    rng.shuffle(texts)
+    return texts
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_indexed_search_finds_the_same_groups_as_all_pairs(seed: int) -> None:
+    shingles = [_shingles(text) for text in _corpus(seed)]
+    for threshold in (DEFAULT_THRESHOLD, 0.2, 0.35, 0.8, 1.0):
+        expected = _brute_force_groups(shingles, threshold)
+        assert _groups(shingles, threshold) == expected
+        # "rare" (indexed) versus "common" (bits) shingles: any split gives the same
+        assert _groups(shingles, threshold, rare_limit=[1, 3, 1000][seed % 3]) == expected
+
+
+def test_indexed_search_on_the_benchmark_corpus_shape() -> None:
+    """Template-heavy texts (the shape of bench/corpus.py): most pairs share many
+    shingles, so the search falls back to comparing bits; copies are still found."""
+    rng = random.Random(3)
+    texts = [_random_text(rng, 0.9) + f" unique{i} tail{i} end{i}" for i in range(300)]
+    texts += [_variant(rng, texts[i]) for i in range(0, 300, 7)]
+    shingles = [_shingles(text) for text in texts]
+    expected = _brute_force_groups(shingles, DEFAULT_THRESHOLD)
+    assert any(len(group) > 1 for group in expected)
+    assert _groups(shingles, DEFAULT_THRESHOLD) == expected

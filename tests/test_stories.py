@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import random
+import sys
+
+import pytest
 from seed_brief import seed_summaries
 
-from briefing.models import ArticleSummary
-from briefing.stories import STORY_THRESHOLD, group_stories, similarity_matrix, story_id
+import briefing.stories
+from briefing.models import ArticleSummary, KeyPoint, Provenance, Region, SummaryOutput
+from briefing.stories import (
+    STORY_THRESHOLD,
+    _features,
+    _greedy,
+    _greedy_vectorized,
+    _importance,
+    _text,
+    group_stories,
+    similarity_matrix,
+    story_id,
+)
 
 
 def rewrite(summary: ArticleSummary, *, outlet: str, article_id: str) -> ArticleSummary:
@@ -76,3 +91,109 @@ def test_failed_summaries_are_not_stories() -> None:
     summaries = seed_summaries()
     summaries[1] = summaries[1].model_copy(update={"content": None, "status": "failed"})
     assert sum(len(g) for g in group_stories(summaries)) == 3
+
+
+# -- the vectorized grouping gives the grouping by definition ------------------------------
+
+_WORDS = [
+    *["strike", "union", "wages", "talks", "ministry", "budget", "vote", "parliament"],
+    *["flood", "rescue", "river", "storm", "election", "ballot", "count", "fraud", "court"],
+    *["ruling", "appeal", "ceasefire", "truce", "border", "troops", "drought", "harvest"],
+    *["prices", "market", "shares", "bank", "rates", "inflation", "port", "ships", "cargo"],
+]
+_PEOPLE = ["Amira Haddad", "John Okafor", "Lena Fischer", "Carlos Mendoza", "Awa Diop"]
+_COUNTRIES = ["Iraq", "Kenya", "Germany", "Peru", "Poland", "Iran"]
+
+
+def _random_summary(rng: random.Random, i: int, topics: list[list[str]]) -> ArticleSummary:
+    """A summary on one of a few topics (so that some merge), with random names/countries."""
+    topic = rng.choice(topics)
+
+    def sentence() -> str:
+        pool = topic if rng.random() < 0.8 else _WORDS
+        return " ".join(rng.choice(pool) for _ in range(rng.randint(3, 12))).capitalize() + "."
+
+    content = SummaryOutput(
+        headline=sentence(),
+        summary=" ".join(sentence() for _ in range(rng.randint(1, 3))),
+        key_points=[KeyPoint(text=sentence(), sentence_ids=[1]) for _ in range(rng.randint(0, 3))],
+        region=Region.GLOBAL,
+        countries=rng.sample(_COUNTRIES, rng.choice([0, 0, 1, 2])),
+        people=rng.sample(_PEOPLE, rng.choice([0, 0, 1, 2])),
+        organizations=rng.sample(["the UN", "the central bank"], rng.choice([0, 1])),
+        quotes=[],
+        figures=[],
+        topic="",
+        importance=rng.randint(1, 5),
+    )
+    summary = ArticleSummary(
+        article_id=f"a{i}",
+        title=f"Title {i}",
+        status="ok",
+        content=content,
+        provenance=Provenance(provider="fake", model="fake", prompt_version="1"),
+    )
+    if rng.random() < 0.1:  # an exact copy: similarity 1.0, ties between stories
+        return summary.model_copy(update={"article_id": f"a{i}-copy"})
+    return summary
+
+
+def _reference_groups(
+    summaries: list[ArticleSummary], threshold: float
+) -> list[list[ArticleSummary]]:
+    """The grouping as first written: the full similarity matrix, then the greedy pass."""
+    usable = [s for s in summaries if s.content is not None]
+    order = sorted(
+        range(len(usable)),
+        key=lambda i: (-_importance(usable[i]), -len(_text(usable[i])), i),
+    )
+    sims = similarity_matrix(usable)
+    groups: list[list[int]] = []
+    for i in order:
+        best, best_score = None, threshold
+        for g, members in enumerate(groups):
+            score = max(sims[i][j] for j in members)
+            if score >= best_score:
+                best, best_score = g, score
+        if best is None:
+            groups.append([i])
+        else:
+            groups[best].append(i)
+    return [[usable[i] for i in members] for members in groups]
+
+
+def _ids(groups: list[list[ArticleSummary]]) -> list[list[str]]:
+    return [[s.article_id for s in group] for group in groups]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_grouping_equals_the_reference(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(seed)
+    topics = [rng.sample(_WORDS, rng.randint(3, 8)) for _ in range(rng.randint(1, 6))]
+    summaries = [_random_summary(rng, i, topics) for i in range(rng.randint(1, 70))]
+    for threshold in (STORY_THRESHOLD, 0.0, 0.15, 0.5, 0.9):
+        expected = _ids(_reference_groups(summaries, threshold))
+        assert _ids(group_stories(summaries, threshold=threshold)) == expected  # plain
+        monkeypatch.setattr(briefing.stories, "VECTORIZE_FROM", 0)
+        assert _ids(group_stories(summaries, threshold=threshold)) == expected  # numpy
+        # every similarity recomputed exactly, or none: the same
+        monkeypatch.setattr(briefing.stories, "_ROUNDING_MARGIN", 0.5)
+        assert _ids(group_stories(summaries, threshold=threshold)) == expected
+        monkeypatch.setattr(briefing.stories, "_ROUNDING_MARGIN", 0.0)
+        assert _ids(group_stories(summaries, threshold=threshold)) == expected
+        monkeypatch.undo()
+    features = _features([s for s in summaries if s.content is not None])
+    order = list(range(len(features)))
+    assert _greedy(features, order, STORY_THRESHOLD) == _greedy_vectorized(
+        features, order, STORY_THRESHOLD
+    )
+
+
+def test_grouping_without_numpy_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(5)
+    topics = [rng.sample(_WORDS, 4) for _ in range(3)]
+    summaries = [_random_summary(rng, i, topics) for i in range(40)]
+    expected = _ids(group_stories(summaries))
+    monkeypatch.setattr(briefing.stories, "VECTORIZE_FROM", 0)
+    monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy -> ImportError
+    assert _ids(group_stories(summaries)) == expected
