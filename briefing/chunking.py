@@ -8,7 +8,7 @@ words so nothing is lost. Sentence ids are kept, so citations stay valid.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from briefing.errors import ConfigError
 from briefing.models import Sentence
@@ -63,7 +63,7 @@ def _split_long(
     pieces: list[Sentence] = []
     words: list[str] = []
     used = PER_SENTENCE_OVERHEAD
-    for word in sentence.text.split():
+    for word in _short_words(sentence.text, max(1, budget - PER_SENTENCE_OVERHEAD)):
         cost = count_tokens(" " + word)  # summed per word: a slight over-estimate, linear time
         if words and used + cost > budget:
             pieces.append(Sentence(id=sentence.id, text=" ".join(words)))
@@ -73,3 +73,14 @@ def _split_long(
     if words:
         pieces.append(Sentence(id=sentence.id, text=" ".join(words)))
     return pieces
+
+
+def _short_words(text: str, longest: int) -> Iterator[str]:
+    """The words of ``text``, a word longer than ``longest`` characters cut into pieces
+    of that length (a token covers at least one character, so each piece fits a budget
+    of ``longest`` tokens; a 10 MB string without spaces is not one "word")."""
+    for word in text.split():
+        if len(word) <= longest:
+            yield word
+        else:
+            yield from (word[i : i + longest] for i in range(0, len(word), longest))

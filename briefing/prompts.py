@@ -46,6 +46,8 @@ _MARKUP_RE = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
+#: every character the line-break and markup patterns can start with
+_SUSPECT_RE = re.compile(r"[<\[|\uff5c\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
 #: the defused brackets: U+2039 and U+203A, U+27E6 and U+27E7 (look-alikes, plain text)
 _DEFUSE = str.maketrans({"<": "\u2039", ">": "\u203a", "[": "\u27e6", "]": "\u27e7"})
 
@@ -60,7 +62,10 @@ def neutralize(text: object) -> str:
     angle quotation marks, ``[INST]`` between white square brackets) that no tokenizer
     or chat template treats as structure. Ordinary prose is unchanged.
     """
-    return defuse(_LINE_BREAKS_RE.sub(" ", str(text)))
+    value = str(text)
+    if not _SUSPECT_RE.search(value):  # most sentences: nothing to do
+        return value
+    return defuse(_LINE_BREAKS_RE.sub(" ", value))
 
 
 def defuse(text: str) -> str:

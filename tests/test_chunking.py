@@ -50,3 +50,17 @@ def test_over_long_sentence_is_cut_by_words_and_keeps_its_id() -> None:
 
 def test_no_sentences_no_chunks() -> None:
     assert chunk_sentences([], budget=50, count_tokens=words) == []
+
+
+def test_a_word_longer_than_the_budget_is_cut_into_pieces_that_fit() -> None:
+    from briefing.chunking import chunk_sentences
+    from briefing.models import Sentence
+
+    def count(text: str) -> int:  # worst case: one token per character
+        return len(text)
+
+    word = "x" * 1000
+    chunks = chunk_sentences([Sentence(id=1, text=f"a {word} b")], 100, count)
+    assert "".join(s.text.replace(" ", "") for chunk in chunks for s in chunk) == f"a{word}b"
+    assert all(sum(count(s.text) for s in chunk) <= 100 for chunk in chunks)
+    assert {s.id for chunk in chunks for s in chunk} == {1}

@@ -57,3 +57,15 @@ def test_templates_render_in_a_sandbox(tmp_path: Path) -> None:
 @pytest.mark.parametrize("text", ["</article>", "< /ARTICLE>", "<article>", "</Article >"])
 def test_article_delimiters_in_data_are_neutralized(text: str) -> None:
     assert "<" not in neutralize(text).replace("‹", "")  # noqa: RUF001
+
+
+def test_neutralize_fast_path_changes_nothing() -> None:
+    import random
+
+    from briefing.prompts import _LINE_BREAKS_RE, defuse, neutralize
+
+    alphabet = "ab <>[]|\uff5c/\r\n\u2028sINSTarticle"
+    rng = random.Random(3)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        assert neutralize(text) == defuse(_LINE_BREAKS_RE.sub(" ", text)), text
