@@ -180,6 +180,28 @@ def run_ours(
     return last[0] - start, whole, run
 
 
+def summary_usage(summaries: Sequence[Any]) -> dict[str, int]:
+    """Calls and billed tokens of the article summaries (from each call's API usage)."""
+    from briefing.models import Usage
+
+    usage = sum((s.usage for s in summaries), Usage())
+    return {
+        "calls": usage.calls,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+    }
+
+
+def schema_tokens_per_call() -> int:
+    """Tokens of the response schema sent with one summary call (as billed)."""
+    from briefing.llm.openai import OpenAILLM
+    from briefing.summarize import Summarizer
+
+    return Summarizer(
+        OpenAILLM(MODEL, api_key="unused", base_url="http://127.0.0.1:9/v1")
+    ).schema_tokens
+
+
 def run_langchain(base_url: str, articles: Sequence[Any], concurrency: int) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -267,7 +289,12 @@ def main() -> int:
             # ours
             server.reset()
             summarize_s, whole_s, run = run_ours(base_url, articles, conc, tmp / "cache")
-            ours = server.stats()
+            server_stats = server.stats()
+            # the articles' calls and billed tokens (the API's usage of each summary call);
+            # the regions' synthesis calls are reported on their own line
+            ours = dict(server_stats)
+            ours.update(summary_usage(run.summaries))
+            ours["schema_tokens"] = ours["calls"] * schema_tokens_per_call()
             ideal = ours["calls"] * latency / conc
             figure(
                 "ours wall time (summarize stage)",
@@ -283,6 +310,11 @@ def main() -> int:
             figure(
                 "ours wall time (whole brief: + grounding, compose)",
                 f"{whole_s:.2f} s; ratio to ideal {whole_s / ideal:.2f}",
+            )
+            figure(
+                "ours synthesis (one paragraph per region, not in the figures above)",
+                f"{server_stats['calls'] - ours['calls']} calls, "
+                f"{server_stats['prompt_tokens'] - ours['prompt_tokens']} prompt tokens",
             )
             figure(
                 "ours calls per article",
@@ -326,10 +358,13 @@ def main() -> int:
 
             # the same without the schema on the wire (the system prompt lists the fields)
             server.reset()
-            run_ours(base_url, articles, conc, None, structured="json_object_plain")
-            plain = server.stats()
+            _, _, plain_run = run_ours(
+                base_url, articles, conc, None, structured="json_object_plain"
+            )
+            plain = summary_usage(plain_run.summaries)
             figure(
-                "ours billed prompt tokens / article tokens, json_object mode (no schema sent)",
+                "ours billed prompt tokens / article tokens, plain JSON mode "
+                "(BRIEFING_STRUCTURED=json_object_plain: a schema outline in the prompt)",
                 f"{plain['prompt_tokens'] / article_tokens:.2f}",
                 verdict(plain["prompt_tokens"] / article_tokens, 1.3),
             )

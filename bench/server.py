@@ -91,6 +91,12 @@ def summary_reply(user: str) -> str:
     )
 
 
+def synthesis_reply(user: str) -> str:
+    """A region's paragraph made of the first story lines it was given."""
+    lines = [line.strip("- ").strip() for line in user.splitlines() if line.startswith("- ")]
+    return json.dumps({"paragraph": " ".join(lines[:2]) or "Little changed."})
+
+
 def plain_reply(user: str) -> str:
     words = user.replace("\n", " ").split()
     return " ".join(words[-400:][:60])
@@ -110,7 +116,12 @@ def make_app(latency: float) -> web.Application:
         billed, schema_tokens = prompt_tokens(body)
         user = str((body.get("messages") or [{}])[-1].get("content") or "")
         structured = bool(body.get("response_format"))
-        text = summary_reply(user) if structured else plain_reply(user)
+        if not structured:
+            text = plain_reply(user)
+        elif "<stories>" in user:
+            text = synthesis_reply(user)
+        else:
+            text = summary_reply(user)
         completion = count(text)
         counters.calls += 1
         counters.prompt_tokens += billed

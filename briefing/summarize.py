@@ -117,9 +117,8 @@ class Summarizer:
         )
         base_schema = model_schema(SummaryOutput)
         #: providers running small models ask for tighter caps (faster, less rambling)
-        self._schema = (
-            compact_schema(base_schema) if getattr(llm, "compact_output", False) else base_schema
-        )
+        self._compact = bool(getattr(llm, "compact_output", False))
+        self._schema = compact_schema(base_schema) if self._compact else base_schema
         self._system = self.prompts.render(
             "summarize.system.j2", regions=[region.value for region in Region]
         )
@@ -215,7 +214,7 @@ class Summarizer:
             schema_version=self.provenance.schema_version,
             settings={
                 "max_output_tokens": self.max_output_tokens,
-                "compact": self._schema != model_schema(SummaryOutput),
+                "compact": self._compact,
                 "repair_attempts": self.repair_attempts,
             },
         )

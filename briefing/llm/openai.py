@@ -304,7 +304,9 @@ class OpenAILLM:
             self.limiter.acquire(cost)
         options = self._attempt_options(call or self._new_call())
         try:
-            response = self._client.chat.completions.create(**kwargs, **options)
+            response = self._client.post(
+                "/chat/completions", body=kwargs, cast_to=_chat_completion(), options=options
+            )
         except json.JSONDecodeError as e:  # a 200 whose JSON body is broken
             self._tell_limiter(None)
             raise MalformedResponse(f"a broken JSON body: {e}") from e
@@ -321,7 +323,9 @@ class OpenAILLM:
             await self.limiter.aacquire(cost)
         options = self._attempt_options(call or self._new_call())
         try:
-            response = await self._async_client().chat.completions.create(**kwargs, **options)
+            response = await self._async_client().post(
+                "/chat/completions", body=kwargs, cast_to=_chat_completion(), options=options
+            )
         except json.JSONDecodeError as e:  # a 200 whose JSON body is broken
             self._tell_limiter(None)
             raise MalformedResponse(f"a broken JSON body: {e}") from e
@@ -481,6 +485,16 @@ class OpenAILLM:
             structured=self.structured,
             refusal=str(refusal)[:500] if refusal else None,
         )
+
+
+def _chat_completion() -> Any:
+    """The SDK's response type. Requests go through the client's documented ``post`` for
+    custom requests rather than ``chat.completions.create``: our bodies are plain JSON
+    already, and the SDK's recursive transform of them cost about 4 ms of event-loop time
+    per call (a tenth of the client's time in a 200-article run)."""
+    from openai.types.chat import ChatCompletion
+
+    return ChatCompletion
 
 
 def _checked(response: Any) -> Any:
