@@ -414,9 +414,10 @@ def main() -> int:
         # non-LLM work with the model stubbed (bench/stubbed.py runs it alone, best of N)
         from stubbed import run_stubbed
 
-        stub_s, stub_n, stages = run_stubbed(args.stubbed, tmp / "stubbed")
+        runs = [run_stubbed(args.stubbed, tmp / "stubbed") for _ in range(3)]
+        stub_s, stub_n, stages = min(runs, key=lambda r: r[0])
         figure(
-            f"non-LLM work for {stub_n} articles (model stubbed)",
+            f"non-LLM work for {stub_n} articles (model stubbed, best of 3)",
             f"{stub_s:.2f} s ("
             + ", ".join(f"{name} {secs:.2f} s" for name, secs in stages.items())
             + ")",
