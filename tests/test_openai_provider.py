@@ -230,3 +230,54 @@ def test_context_windows_of_known_models() -> None:
         "openai", env={"OPENAI_BASE_URL": "http://x/v1", "BRIEFING_CONTEXT_WINDOW": "4096"}
     )
     assert custom.context_window == 4096
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("BRIEFING_TIMEOUT", "abc", "BRIEFING_TIMEOUT must be a number, not 'abc'."),
+        ("BRIEFING_TIMEOUT", "0", "BRIEFING_TIMEOUT must be more than 0, not '0'."),
+        ("BRIEFING_MAX_ATTEMPTS", "2.5", "BRIEFING_MAX_ATTEMPTS must be a whole number"),
+        ("BRIEFING_MAX_ATTEMPTS", "-1", "BRIEFING_MAX_ATTEMPTS must be more than 0"),
+        ("BRIEFING_CONTEXT_WINDOW", "big", "BRIEFING_CONTEXT_WINDOW must be a whole number"),
+    ],
+)
+def test_bad_numeric_settings_are_config_errors(name: str, value: str, message: str) -> None:
+    from briefing.errors import ConfigError
+    from briefing.llm import get_llm
+
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", name: value}
+    with pytest.raises(ConfigError) as raised:
+        get_llm("openai", env=env)
+    assert str(raised.value).startswith(message)
+
+
+def test_numeric_settings_reach_the_client() -> None:
+    from briefing.llm import get_llm
+
+    env = {
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "BRIEFING_TIMEOUT": "7.5",
+        "BRIEFING_MAX_ATTEMPTS": "2",
+        "BRIEFING_CONTEXT_WINDOW": "4096",
+    }
+    llm = get_llm("openai", env=env)
+    assert isinstance(llm, OpenAILLM)
+    assert (llm.read_timeout, llm.retry.max_attempts, llm.context_window) == (7.5, 2, 4096)
+
+
+def test_429_insufficient_quota_is_not_retried_and_says_why() -> None:
+    quota = {
+        "error": {
+            "message": "You exceeded your current quota, please check your plan.",
+            "type": "insufficient_quota",
+            "code": "insufficient_quota",
+        }
+    }
+    script = Script((429, quota, {"retry-after": "1"}), (200, ok_body(), {}))
+    llm, sleeps = make_llm(script)
+    with pytest.raises(ProviderError) as raised:
+        llm.complete(MESSAGES, schema=SCHEMA, schema_name="s", max_tokens=100)
+    assert len(script.requests) == 1 and sleeps == []  # no waiting for credit to appear
+    assert "no quota left (HTTP 429 insufficient_quota)" in str(raised.value)
+    assert raised.value.every_call  # a run that has not worked yet stops (exit 5)

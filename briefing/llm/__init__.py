@@ -76,22 +76,28 @@ def get_llm(
     else:
         base_url = env.get("OPENAI_BASE_URL") or None
         api_key = env.get("BRIEFING_API_KEY") or env.get("OPENAI_API_KEY")
-    window = context_window or _int_env(env, "BRIEFING_CONTEXT_WINDOW")
+    window = context_window or _positive_env(env, "BRIEFING_CONTEXT_WINDOW", int)
+    attempts = _positive_env(env, "BRIEFING_MAX_ATTEMPTS", int) or 5
     return OpenAILLM(
         model or env.get("BRIEFING_MODEL") or None,
         api_key=api_key,
         base_url=base_url,
-        context_window=window,
-        read_timeout=timeout or float(env.get("BRIEFING_TIMEOUT", "120")),
-        retry=RetryPolicy(max_attempts=_int_env(env, "BRIEFING_MAX_ATTEMPTS") or 5),
+        context_window=int(window) if window else None,
+        read_timeout=timeout or _positive_env(env, "BRIEFING_TIMEOUT", float) or 120.0,
+        retry=RetryPolicy(max_attempts=int(attempts)),
     )
 
 
-def _int_env(env: Mapping[str, str], name: str) -> int | None:
-    raw = env.get(name)
+def _positive_env(env: Mapping[str, str], name: str, kind: type[float] | type[int]) -> float | None:
+    """A positive number from ``env[name]`` (None when unset); a ConfigError otherwise."""
+    raw = env.get(name, "").strip()
     if not raw:
         return None
     try:
-        return int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name} must be {what}, not {raw!r}.") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0, not {raw!r}.")
+    return value

@@ -39,6 +39,7 @@ from briefing.llm.retry import (
     acall_with_retries,
     call_with_retries,
     is_format_rejection,
+    is_quota_exhausted,
 )
 from briefing.llm.schema import grammar_schema, schema_outline, strict_schema
 from briefing.models import Usage
@@ -448,6 +449,13 @@ class OpenAILLM:
                 f"Model {self.model!r} was not found at {where}. "
                 "Pass --model with a model the server serves.",
                 status_code=404,
+            )
+        if is_quota_exhausted(e):
+            return ProviderError(
+                f"{where} says the account has no quota left (HTTP 429 insufficient_quota): "
+                "check the plan and billing of the key's account.",
+                status_code=429,
+                every_call=True,
             )
         if status in (400, 422):
             return ProviderError(

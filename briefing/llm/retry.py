@@ -62,8 +62,24 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, openai.APIStatusError):
         if is_format_rejection(exc):
             return False
+        if is_quota_exhausted(exc):
+            return False  # waiting does not refill an account
         return exc.status_code in (408, 409, 429) or exc.status_code >= 500
     return False
+
+
+def is_quota_exhausted(exc: BaseException) -> bool:
+    """True for OpenAI's 429 ``insufficient_quota``: the account is out of credit, which
+    no retry fixes (a rate-limit 429 is transient)."""
+    if getattr(exc, "status_code", None) != 429:
+        return False
+    code = getattr(exc, "code", None)
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            code = code or inner.get("code") or inner.get("type")
+    return code == "insufficient_quota"
 
 
 def is_format_rejection(exc: BaseException) -> bool:
