@@ -33,8 +33,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_CODES_HELP = """\b
 Exit codes: 0 ok; 2 bad usage; 3 configuration; 4 input; 5 model provider;
-6 invalid model output; 7 delivery/writing; 10 partial (written, some articles
-failed); 130 interrupted; 1 internal error (a bug)."""
+6 invalid model output; 7 delivery/writing; 10 partial (written, but some inputs
+were skipped or some articles not summarized: failed, or stopped by --deadline or
+--max-cost; they are listed); 130 interrupted (Ctrl-C/SIGTERM; finished summaries
+stay cached); 1 internal error (a bug)."""
 
 
 def _fail(error: BriefingError) -> None:
