@@ -621,3 +621,24 @@ def test_a_parser_crash_is_confined_to_its_input(
     monkeypatch.setenv("BRIEFING_RAISE_ERRORS", "1")
     with pytest.raises(RecursionError):
         load([tmp_path])
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_a_link_to_a_directory_outside_the_input_is_reported_not_followed(
+    tmp_path: Path,
+) -> None:
+    outside = tmp_path / "elsewhere"
+    _write(outside / "far.txt", GOOD_B)
+    inbox = tmp_path / "inbox"
+    _write(inbox / "a.txt", GOOD_A)
+    _write(inbox / "sub" / "c.txt", GOOD_B.replace("Lagos", "Kano"))
+    (inbox / "root").symlink_to("/", target_is_directory=True)
+    (inbox / "far").symlink_to(outside, target_is_directory=True)
+    (inbox / "inner").symlink_to(inbox / "sub", target_is_directory=True)  # inside: read once
+    loaded = load([str(inbox)])
+    assert sorted(Path(a.source).name for a in loaded.articles) == ["a.txt", "c.txt"]
+    messages = sorted(p.message for p in loaded.problems)
+    assert len(messages) == 2
+    assert all("a link to a directory outside" in m and "not followed" in m for m in messages)
+    # the directory itself, passed explicitly, is read
+    assert [Path(a.source).name for a in load([str(inbox / "far")]).articles] == ["far.txt"]

@@ -326,13 +326,15 @@ def _walk(
     """The files to read under ``root``, sorted by their path relative to it.
 
     Walked depth first in sorted order without recursion (a tree thousands of levels
-    deep cannot raise RecursionError), following symbolic links to directories but
-    never into the same directory twice: a link loop, or a second link to a directory
-    already walked, is skipped quietly (its files are read once). Directories that
-    cannot be listed are reported.
+    deep cannot raise RecursionError), following symbolic links to directories inside
+    ``root`` but never into the same directory twice: a link loop, or a second link to
+    a directory already walked, is skipped quietly (its files are read once). A link to
+    a directory outside ``root`` is reported and not followed (a link to ``/`` in an
+    inbox must not walk the whole disk). Directories that cannot be listed are reported.
     """
     found: list[tuple[tuple[str, ...], _Input]] = []
     seen: set[tuple[int, int]] = set()
+    real_root = os.path.realpath(root)
     stack = [str(root)]
     while stack:
         dirpath = stack.pop()
@@ -361,6 +363,14 @@ def _walk(
             except OSError:  # a link loop or a broken link: read (and reported) as a file
                 is_dir = False
             if is_dir:
+                if entry.is_symlink() and not _inside(entry.path, real_root):
+                    where = _shown(entry.path)
+                    report(where, InputError(
+                        f"{where}: a link to a directory outside {_shown(str(root))} "
+                        f"({_shown(os.path.realpath(entry.path))}); not followed. Pass that "
+                        "directory itself to read it"
+                    ))  # fmt: skip
+                    continue
                 subdirectories.append(entry.path)
                 continue
             path = Path(entry.path)
@@ -375,6 +385,12 @@ def _walk(
             found.append((Path(rel).parts, _Input(label=_shown(str(path)), path=path)))
         stack.extend(reversed(subdirectories))  # the first one is walked next
     return [item for _, item in sorted(found, key=lambda f: f[0])]
+
+
+def _inside(path: str, real_root: str) -> bool:
+    """True when ``path`` (links resolved) is ``real_root`` or lies under it."""
+    real = os.path.realpath(path)
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def _listing_error(label: str, error: OSError) -> str:
