@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import re
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -32,10 +31,8 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from briefing.llm.fake import faithful_reply
 from briefing.tokens import get_encoding
-
-_SENTENCE_RE = re.compile(r"^\[(\d+)\] (.+)$", re.MULTILINE)
-_TITLE_RE = re.compile(r"^Title: (.+)$", re.MULTILINE)
 
 
 @dataclass
@@ -68,29 +65,6 @@ def prompt_tokens(body: dict[str, Any]) -> tuple[int, int]:
     return tokens + schema_tokens, schema_tokens
 
 
-def summary_reply(user: str) -> str:
-    """A schema-valid, source-faithful summary built from the article's own sentences."""
-    sentences = [(int(n), text.strip()) for n, text in _SENTENCE_RE.findall(user)]
-    title_match = _TITLE_RE.search(user)
-    title = title_match.group(1).strip() if title_match else "News"
-    first = sentences[:3] or [(1, title)]
-    return json.dumps(
-        {
-            "headline": title[:100],
-            "summary": " ".join(text for _, text in first[:2])[:580],
-            "key_points": [{"text": text[:210], "sentence_ids": [n]} for n, text in first],
-            "region": "Global",
-            "countries": [],
-            "people": [],
-            "organizations": [],
-            "quotes": [],
-            "figures": [],
-            "topic": "news",
-            "importance": 3,
-        }
-    )
-
-
 def synthesis_reply(user: str) -> str:
     """A region's paragraph made of the first story lines it was given."""
     lines = [line.strip("- ").strip() for line in user.splitlines() if line.startswith("- ")]
@@ -121,7 +95,7 @@ def make_app(latency: float) -> web.Application:
         elif "<stories>" in user:
             text = synthesis_reply(user)
         else:
-            text = summary_reply(user)
+            text = faithful_reply(user)
         completion = count(text)
         counters.calls += 1
         counters.prompt_tokens += billed

@@ -65,28 +65,6 @@ def _timed(
         setattr(module, name, original)
 
 
-def _summary_reply() -> Callable[[str], str]:
-    """``server.summary_reply`` (the bench server's answer), importable without aiohttp:
-    the reply builder does not need the bench extra, only the server does."""
-    import types
-
-    if "aiohttp" not in sys.modules:
-        try:
-            import aiohttp  # noqa: F401
-        except ModuleNotFoundError:
-            stub = types.ModuleType("aiohttp")
-            stub.web = types.ModuleType("aiohttp.web")  # type: ignore[attr-defined]
-            sys.modules["aiohttp"] = stub
-            try:
-                from server import summary_reply
-            finally:
-                del sys.modules["aiohttp"]
-            return summary_reply
-    from server import summary_reply
-
-    return summary_reply
-
-
 def run_stubbed(
     n: int, directory: Path, cpu: dict[str, float] | None = None
 ) -> tuple[float, int, dict[str, float]]:
@@ -101,16 +79,15 @@ def run_stubbed(
 
     from corpus import make_articles, write_articles
 
-    from briefing.llm.fake import FakeLLM
+    from briefing.llm.fake import FakeLLM, faithful_reply
     from briefing.pipeline import load, make_brief
     from briefing.render import render_markdown
 
-    summary_reply = _summary_reply()
     module = importlib.import_module
     if not directory.exists() or not any(directory.iterdir()):
         write_articles(make_articles(n, seed=11), directory)
     llm = FakeLLM()
-    llm.enqueue(*[lambda messages: summary_reply(messages[-1].content)] * (3 * n))
+    llm.enqueue(*[lambda messages: faithful_reply(messages[-1].content)] * (3 * n))
     times: dict[str, tuple[float, float]] = {}
     with (
         _timed(module("briefing.ingest.dedupe"), "dedupe", times, "of which dedupe"),

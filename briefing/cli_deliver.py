@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from briefing.cli import (
     EXIT_CODES_HELP,
     RunSettings,
+    _report_model_failures,
     _setup,
     cli,
     handle_errors,
@@ -120,10 +121,7 @@ class _BriefMaker:
         finally:
             if cache is not None:
                 cache.close()
-        for summary in run.model_failures[:10]:
-            click.echo(
-                f"briefing: not summarized: {summary.title[:60]!r}: {summary.error}", err=True
-            )
+        _report_model_failures(run.model_failures)
         return profile.select(run.briefing)
 
 

@@ -66,6 +66,8 @@ from typing import Any
 
 import pytest
 
+from briefing.llm.fake import faithful_reply
+
 FAULT_KINDS = (
     "rate_limit",
     "server_error",
@@ -91,7 +93,6 @@ CONTENT_FAULTS = ("not_json", "bad_schema", "truncated", "empty_choices", "refus
 MALFORMED_FAULTS = ("html", "error_200", "broken_json")
 
 MODEL = "fault-model"
-_SENTENCE_RE = re.compile(r"^\[(\d+)\] (.+)$", re.MULTILINE)
 _TITLE_RE = re.compile(r"^Title: (.+)$", re.MULTILINE)
 
 
@@ -106,30 +107,6 @@ class Record:
     sighting: int  #: earlier requests with the same body
     fault: str | None  #: what was done instead of a healthy answer
     title: str | None  #: the article's title, for chat requests
-
-
-def summary_reply(user: str) -> str:
-    """A schema-valid, source-faithful summary of the article in a summarize prompt: its
-    title as headline, its first sentences as summary and key points (ids that exist)."""
-    sentences = [(int(n), text.strip()) for n, text in _SENTENCE_RE.findall(user)]
-    title_match = _TITLE_RE.search(user)
-    title = title_match.group(1).strip() if title_match else "News"
-    first = sentences[:3]
-    return json.dumps(
-        {
-            "headline": title[:100],
-            "summary": " ".join(text for _, text in first[:2])[:580] or title,
-            "key_points": [{"text": text[:210], "sentence_ids": [n]} for n, text in first],
-            "region": "Global",
-            "countries": [],
-            "people": [],
-            "organizations": [],
-            "quotes": [],
-            "figures": [],
-            "topic": "Economy",
-            "importance": 3,
-        }
-    )
 
 
 def article_prompt(body: dict[str, Any]) -> str:
@@ -412,7 +389,7 @@ class FaultServer:
         if fault == "error_200":
             handler._json(200, {"error": {"message": "model overloaded, try again later"}})
             return
-        reply = summary_reply(article_prompt(body))
+        reply = faithful_reply(article_prompt(body), topic="Economy")
         content: str | None = reply
         refusal = None
         finish = "stop"

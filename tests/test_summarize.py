@@ -198,3 +198,26 @@ def test_provider_failure_after_success_fails_only_that_article() -> None:
     summaries = Summarizer(llm).summarize_all(articles)
     assert [s.status for s in summaries] == ["ok", "failed", "ok"]
     assert "HTTP 500" in (summaries[1].error or "")
+
+
+def test_faithful_reply_answers_a_summarize_prompt_with_ids_that_exist() -> None:
+    import json
+
+    from briefing.llm.fake import faithful_reply
+    from briefing.models import SummaryOutput
+    from briefing.prompts import Prompts
+
+    article = make_article(title="Port reopens")
+    sentences = article.sentences[:2]
+    prompt = Prompts().render(
+        "summarize.user.j2",
+        title=article.title,
+        outlet=None,
+        sentences=sentences,
+        chunk_index=1,
+        chunk_count=1,
+    )
+    output = SummaryOutput.model_validate(json.loads(faithful_reply(prompt, topic="Trade")))
+    assert output.headline == "Port reopens" and output.topic == "Trade"
+    assert [k.sentence_ids for k in output.key_points] == [[s.id] for s in sentences]
+    assert output.key_points[0].text == sentences[0].text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -15,6 +16,35 @@ from briefing.llm.base import Completion, JsonSchema, Message
 from briefing.models import Usage
 
 Reply = str | dict[str, Any] | Callable[[Sequence[Message]], str]
+
+_SENTENCE_RE = re.compile(r"^\[(\d+)\] (.+)$", re.MULTILINE)
+_TITLE_RE = re.compile(r"^Title: (.+)$", re.MULTILINE)
+
+
+def faithful_reply(prompt: str, *, topic: str = "news") -> str:
+    """A schema-valid, source-faithful answer to a summarize prompt (the user message
+    of ``prompts/summarize.user.j2``): the article's title as headline, its first
+    sentences as summary and key points, citing ids that exist. For scripted models,
+    test servers and benchmarks that need answers grounding keeps."""
+    sentences = [(int(n), text.strip()) for n, text in _SENTENCE_RE.findall(prompt)]
+    title_match = _TITLE_RE.search(prompt)
+    title = title_match.group(1).strip() if title_match else "News"
+    first = sentences[:3]
+    return json.dumps(
+        {
+            "headline": title[:100],
+            "summary": " ".join(text for _, text in first[:2])[:580] or title,
+            "key_points": [{"text": text[:210], "sentence_ids": [n]} for n, text in first],
+            "region": "Global",
+            "countries": [],
+            "people": [],
+            "organizations": [],
+            "quotes": [],
+            "figures": [],
+            "topic": topic,
+            "importance": 3,
+        }
+    )
 
 
 @dataclass

@@ -151,8 +151,7 @@ class OpenAILLM:
         self.structured = structured
         #: paces requests and tokens per minute; slows down on 429 (None: no pacing)
         self.limiter = limiter
-        self._derived_schemas: dict[tuple[int, str], tuple[JsonSchema, JsonSchema]] = {}
-        self._outlines: dict[int, tuple[JsonSchema, str]] = {}
+        self._derived_schemas: dict[tuple[int, str], tuple[JsonSchema, Any]] = {}
 
     # -- tokens --------------------------------------------------------------------------
     def count_tokens(self, text: str) -> int:
@@ -178,24 +177,24 @@ class OpenAILLM:
         return None
 
     def _derived(self, schema: JsonSchema) -> JsonSchema:
-        """The schema as the current mode sends it, memoized per schema object (callers
-        reuse schema objects; deriving one per call costs more than the request)."""
-        key = (id(schema), self.structured)
-        hit = self._derived_schemas.get(key)
-        if hit is None or hit[0] is not schema:
-            derive = strict_schema if self.structured == "json_schema" else grammar_schema
-            hit = self._derived_schemas[key] = (schema, derive(schema))
-            if len(self._derived_schemas) > 256:
-                self._derived_schemas.pop(next(iter(self._derived_schemas)))
-        return hit[1]
+        """The schema as the current mode sends it (memoized, see ``_memo``)."""
+        derive = strict_schema if self.structured == "json_schema" else grammar_schema
+        result: JsonSchema = self._memo(schema, self.structured, derive)
+        return result
 
     def _outline(self, schema: JsonSchema) -> str:
-        """``schema_outline(schema)``, memoized like ``_derived``."""
-        hit = self._outlines.get(id(schema))
+        """``schema_outline(schema)`` (memoized, see ``_memo``)."""
+        return str(self._memo(schema, "outline", schema_outline))
+
+    def _memo(self, schema: JsonSchema, kind: str, make: Callable[[JsonSchema], Any]) -> Any:
+        """``make(schema)``, memoized per schema object and ``kind`` (callers reuse schema
+        objects; deriving one per call costs more than the request)."""
+        key = (id(schema), kind)
+        hit = self._derived_schemas.get(key)
         if hit is None or hit[0] is not schema:
-            hit = self._outlines[id(schema)] = (schema, schema_outline(schema))
-            if len(self._outlines) > 256:
-                self._outlines.pop(next(iter(self._outlines)))
+            hit = self._derived_schemas[key] = (schema, make(schema))
+            if len(self._derived_schemas) > 256:
+                self._derived_schemas.pop(next(iter(self._derived_schemas)))
         return hit[1]
 
     def _request(
