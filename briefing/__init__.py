@@ -2,9 +2,16 @@
 
 The library API (the CLI is a thin layer over these)::
 
+    from briefing import BriefRequest, Runner, write_outputs
+    request = BriefRequest(inputs=("seeds/",))
+    with Runner(request) as runner:
+        run = runner.brief()
+    markdown, _ = write_outputs(run.briefing, request.outputs)
+
+or, holding a model already::
+
     from briefing import load, get_llm, make_brief, render_markdown
-    loaded = load(["seeds/"])
-    run = make_brief(loaded, get_llm())
+    run = make_brief(load(["seeds/"]), get_llm())
     print(render_markdown(run.briefing))
 """
 
@@ -22,29 +29,33 @@ from briefing.errors import (
     ProviderError,
     SummaryValidationError,
 )
-from briefing.models import (
-    Article,
-    ArticleSummary,
-    Briefing,
-    Region,
-    Section,
-    Sentence,
-    SummaryOutput,
-    Usage,
-)
 
 if TYPE_CHECKING:
     from briefing.compose import compose
-    from briefing.llm import LLM, FakeLLM, get_llm
-    from briefing.pipeline import BriefRun, Loaded, load, make_brief, summarize_articles
+    from briefing.llm import LLM, FakeLLM, get_llm, open_llm
+    from briefing.models import (
+        Article,
+        ArticleSummary,
+        Briefing,
+        Region,
+        Section,
+        Sentence,
+        SummaryOutput,
+        Usage,
+    )
+    from briefing.pipeline import make_brief, summarize_articles
     from briefing.prompts import Prompts
     from briefing.render import render_html, render_json, render_markdown, render_pdf
+    from briefing.request import BriefRequest, Outputs
+    from briefing.runner import BriefRun, Loaded, Runner, load, write_outputs
+    from briefing.settings import ModelSettings, RunSettings
     from briefing.summarize import Summarizer
 
 __all__ = [
     "LLM",
     "Article",
     "ArticleSummary",
+    "BriefRequest",
     "BriefRun",
     "Briefing",
     "BriefingError",
@@ -55,9 +66,13 @@ __all__ = [
     "InputError",
     "Loaded",
     "ModelNotFoundError",
+    "ModelSettings",
+    "Outputs",
     "Prompts",
     "ProviderError",
     "Region",
+    "RunSettings",
+    "Runner",
     "Section",
     "Sentence",
     "Summarizer",
@@ -68,11 +83,13 @@ __all__ = [
     "get_llm",
     "load",
     "make_brief",
+    "open_llm",
     "render_html",
     "render_json",
     "render_markdown",
     "render_pdf",
     "summarize_articles",
+    "write_outputs",
 ]
 
 # Heavy modules load on first use, so `import briefing` (and the CLI) start fast.
@@ -81,9 +98,24 @@ _LAZY = {
     "LLM": "briefing.llm",
     "FakeLLM": "briefing.llm",
     "get_llm": "briefing.llm",
-    "BriefRun": "briefing.pipeline",
-    "Loaded": "briefing.pipeline",
-    "load": "briefing.pipeline",
+    "open_llm": "briefing.llm",
+    "Article": "briefing.models",
+    "ArticleSummary": "briefing.models",
+    "Briefing": "briefing.models",
+    "Region": "briefing.models",
+    "Section": "briefing.models",
+    "Sentence": "briefing.models",
+    "SummaryOutput": "briefing.models",
+    "Usage": "briefing.models",
+    "BriefRequest": "briefing.request",
+    "Outputs": "briefing.request",
+    "BriefRun": "briefing.runner",
+    "Loaded": "briefing.runner",
+    "Runner": "briefing.runner",
+    "load": "briefing.runner",
+    "write_outputs": "briefing.runner",
+    "ModelSettings": "briefing.settings",
+    "RunSettings": "briefing.settings",
     "make_brief": "briefing.pipeline",
     "summarize_articles": "briefing.pipeline",
     "Prompts": "briefing.prompts",

@@ -2,6 +2,8 @@
 
 A summary is stored under a key made of everything that could change it: the article
 as the model sees it (content hash, outlet, sentence split), provider, model, the
+server or model file that ran it (``LLM.endpoint``: a llama.cpp server and OpenAI never
+share an entry, even under the same model name), the
 prompt templates (their versions *and* a hash of their text, so an edited prompt
 invalidates what it produced), the summary schema version and the summarizer's
 settings. Only summaries the model produced successfully are stored; failures are
@@ -31,7 +33,7 @@ from briefing.prompts import TEMPLATES, Prompts
 
 CACHE_FILE = "cache.sqlite3"
 #: Bump when the stored format or the key recipe changes (old entries are then ignored).
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS summaries (
@@ -53,14 +55,17 @@ CREATE TABLE IF NOT EXISTS texts (
 """
 
 
-def text_key(kind: str, *, provider: str, model: str, messages: Sequence[Any]) -> str:
+def text_key(
+    kind: str, *, provider: str, model: str, endpoint: str, messages: Sequence[Any]
+) -> str:
     """The key of a model answer that depends only on the exact request (``messages``:
-    ``briefing.llm.base.Message`` objects), the provider and the model."""
+    ``briefing.llm.base.Message`` objects), the provider, the model and its endpoint."""
     material = {
         "format": CACHE_FORMAT,
         "kind": kind,
         "provider": provider,
         "model": model,
+        "endpoint": endpoint,
         "messages": [[m.role, m.content] for m in messages],
     }
     blob = json.dumps(material, sort_keys=True, ensure_ascii=False).encode()
@@ -90,6 +95,7 @@ def cache_key(
     *,
     provider: str,
     model: str,
+    endpoint: str,
     prompt_fingerprint: str,
     schema_version: str,
     settings: Mapping[str, Any] | None = None,
@@ -104,6 +110,7 @@ def cache_key(
         ).hexdigest(),
         "provider": provider,
         "model": model,
+        "endpoint": endpoint.rstrip("/"),
         "prompts": prompt_fingerprint,
         "schema": schema_version,
         "settings": dict(sorted((settings or {}).items())),

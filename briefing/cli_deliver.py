@@ -1,34 +1,38 @@
-"""The ``send`` and ``schedule`` commands (registered on the main group by ``briefing.cli``)."""
+"""The ``send`` and ``schedule`` commands (``briefing.cli`` adds them to its group).
+
+Each builds the profile's ``BriefRequest`` (``Profile.to_request``) and runs it with
+``briefing.runner`` like ``brief`` does, then delivers the result.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 from pydantic import ValidationError
 
-from briefing.cli import (
+from briefing.cli_options import (
     EXIT_CODES_HELP,
-    RunSettings,
-    _report_model_failures,
-    _setup,
-    cli,
     handle_errors,
     model_options,
+    report_model_failures,
+    report_skipped,
     run_options,
 )
-from briefing.errors import ConfigError, ExitCode, InputError
+from briefing.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     from briefing.config import Config, Profile
     from briefing.deliver.email import DeliveryReport
     from briefing.llm.base import LLM
     from briefing.models import Briefing
-    from briefing.prompts import Prompts
+    from briefing.settings import ModelSettings, RunSettings
 
 log = logging.getLogger("briefing.deliver")
 
@@ -72,57 +76,40 @@ def read_brief(path: Path) -> Briefing:
 
 
 class _BriefMaker:
-    """Builds a profile's brief (loading the model once, for every scheduled run)."""
+    """Builds a profile's brief through the runner, keeping the model loaded between the
+    runs of a schedule."""
 
     def __init__(
-        self,
-        profile: Profile,
-        brief_file: Path | None,
-        opts: dict[str, Any],
-        run_settings: RunSettings | None = None,
+        self, profile: Profile, brief_file: Path | None, model: ModelSettings, run: RunSettings
     ) -> None:
         self.profile = profile
         self.brief_file = brief_file
-        self.opts = opts
-        self.run_settings = run_settings or RunSettings()
-        self._model: tuple[LLM, Prompts] | None = None
+        self.model = model
+        self.run = run
+        self._llm: LLM | None = None
 
     def __call__(self, date: dt.date | None) -> Briefing:
-        profile = self.profile
-        if self.brief_file is not None:
-            return profile.select(read_brief(self.brief_file))
-        if not profile.sources:
-            raise ConfigError(
-                f"profiles.{profile.name}.sources is empty: list files, directories, feeds "
-                "or URLs there, or pass --brief FILE.json."
-            )
-        from briefing.pipeline import load, make_brief
+        from briefing.request import Outputs
+        from briefing.runner import Runner
 
-        loaded = load(profile.sources, include=profile.include, exclude=profile.exclude)
-        for problem in loaded.problems:
-            click.echo(f"briefing: skipped: {problem}", err=True)
-        settings = self.run_settings
-        if self._model is None:
-            self._model = _setup(**self.opts)
-            settings.pace(self._model[0])
-        llm, prompts = self._model
-        cache = settings.open_cache()
-        try:
-            run = make_brief(
-                loaded,
-                llm,
-                prompts=prompts,
-                date=date or profile.today(),
-                concurrency=settings.concurrency,
-                cache=cache,
-                max_cost=settings.max_cost,
-                deadline=settings.deadline,
-            )
-        finally:
-            if cache is not None:
-                cache.close()
-        _report_model_failures(run.model_failures)
-        return profile.select(run.briefing)
+        if self.brief_file is not None:
+            return self.profile.select(read_brief(self.brief_file))
+        request = self.profile.to_request(
+            model=self.model, run=self.run, date=date, outputs=Outputs(print_markdown=False)
+        )
+        with Runner(request, llm=self._llm) as runner:
+            loaded = runner.load()
+            report_skipped(loaded)
+            result = runner.brief(loaded)
+            if self._llm is None:  # keep it for the next scheduled run
+                self._llm = runner.detach_llm()
+        report_model_failures(result.model_failures)
+        return result.briefing
+
+    def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
 
 
 def _echo_report(report: DeliveryReport) -> None:
@@ -137,7 +124,7 @@ def _load(config_file: Path | None, profile_name: str) -> tuple[Config, Profile]
     return config, config.profile(profile_name)
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
+@click.command(epilog=EXIT_CODES_HELP)
 @_profile_option
 @_config_option
 @click.option(
@@ -151,9 +138,9 @@ def _load(config_file: Path | None, profile_name: str) -> tuple[Config, Profile]
     is_flag=True,
     help="Resend to recipients whose earlier delivery was cut off (may duplicate).",
 )
+@handle_errors
 @model_options
 @run_options
-@handle_errors
 def send(
     profile_name: str,
     config_file: Path | None,
@@ -162,8 +149,9 @@ def send(
     dry_run: Path | None,
     force: bool,
     retry_unknown: bool,
-    run_settings: RunSettings,
-    **opts: Any,
+    model: ModelSettings,
+    run: RunSettings,
+    verbose: int,
 ) -> None:
     """Build the profile's brief (or take --brief FILE.json) and mail it.
 
@@ -180,8 +168,13 @@ def send(
 
     if date_ is not None and brief_file is not None:
         raise click.UsageError("--date and --brief exclude each other (the brief has a date).")
+    del verbose
     config, profile = _load(config_file, profile_name)
-    briefing = _BriefMaker(profile, brief_file, opts, run_settings)(date_.date() if date_ else None)
+    make = _BriefMaker(profile, brief_file, model, run)
+    try:
+        briefing = make(date_.date() if date_ else None)
+    finally:
+        make.close()
     report = deliver_profile(
         briefing, config, profile, dry_run=dry_run, force=force, retry_unknown=retry_unknown
     )
@@ -192,7 +185,7 @@ def send(
         sys.exit(int(report.exit_code))
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
+@click.command(epilog=EXIT_CODES_HELP)
 @_profile_option
 @_config_option
 @click.option("--print-cron", is_flag=True, help="Print a crontab entry instead, and exit.")
@@ -204,9 +197,9 @@ def send(
 @click.option(
     "--max-runs", type=click.IntRange(min=1), help="Stop after this many runs (default: never)."
 )
+@handle_errors
 @model_options
 @run_options
-@handle_errors
 def schedule(
     profile_name: str,
     config_file: Path | None,
@@ -215,8 +208,9 @@ def schedule(
     brief_file: Path | None,
     dry_run: Path | None,
     max_runs: int | None,
-    run_settings: RunSettings,
-    **opts: Any,
+    model: ModelSettings,
+    run: RunSettings,
+    verbose: int,
 ) -> None:
     """Stay running and mail the profile's brief every day at its send_time.
 
@@ -227,21 +221,40 @@ def schedule(
     the entries to install (see docs/email.md).
     """
     from briefing.deliver.schedule import make_scheduler
-    from briefing.deliver.schedule import print_cron as cron_text
-    from briefing.deliver.schedule import print_systemd as systemd_text
 
     config, profile = _load(config_file, profile_name)
     if print_cron or print_systemd:
-        where = config.path if config_file is not None else None
-        click.echo(cron_text(profile, config=where) if print_cron else "", nl=False)
-        if print_systemd:
-            click.echo(str(systemd_text(profile, config=where)), nl=False)
+        _print_entries(config, profile, print_cron, print_systemd, explicit=config_file)
         return
+    make = _BriefMaker(profile, brief_file, model, run)
+    job = _delivery_job(make, config, profile, dry_run)
+    with _log_to_stderr(verbose):
+        try:
+            scheduler = make_scheduler(profile, job, blocking=True, max_runs=max_runs)
+            t, zone = profile.send_time.isoformat(), profile.zone
+            log.info("profile %r: sending at %s %s; Ctrl-C stops", profile.name, t, zone)
+            scheduler.start()
+        finally:
+            make.close()
 
+
+def _print_entries(
+    config: Config, profile: Profile, cron: bool, systemd: bool, *, explicit: Path | None
+) -> None:
+    from briefing.deliver.schedule import print_cron, print_systemd
+
+    where = config.path if explicit is not None else None
+    click.echo(print_cron(profile, config=where) if cron else "", nl=False)
+    if systemd:
+        click.echo(str(print_systemd(profile, config=where)), nl=False)
+
+
+def _delivery_job(
+    make: _BriefMaker, config: Config, profile: Profile, dry_run: Path | None
+) -> Callable[[], str]:
+    """One scheduled run: build and deliver; errors are logged and the scheduler lives on."""
     from briefing.deliver.email import deliver_profile
     from briefing.errors import BriefingError
-
-    make = _BriefMaker(profile, brief_file, opts, run_settings)
 
     def job() -> str:
         try:
@@ -256,20 +269,21 @@ def schedule(
             return f"wrote {report.eml}"
         return ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "nothing to do"
 
+    return job
+
+
+@contextlib.contextmanager
+def _log_to_stderr(verbose: int) -> Iterator[None]:
+    """One timestamped line per event on stderr, whatever the root logger does."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("briefing: %(asctime)s %(levelname)s: %(message)s"))
     logger = logging.getLogger("briefing")
     old_level, old_propagate = logger.level, logger.propagate
     logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if opts.get("verbose") else logging.INFO)
-    logger.propagate = False  # one line per event, whatever the root logger does
+    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logger.propagate = False
     try:
-        scheduler = make_scheduler(profile, job, blocking=True, max_runs=max_runs)
-        t = profile.send_time
-        log.info(
-            "profile %r: sending at %s %s; Ctrl-C stops", profile.name, t.isoformat(), profile.zone
-        )
-        scheduler.start()
+        yield
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old_level)

@@ -22,12 +22,11 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from briefing.errors import ConfigError
 from briefing.models import ArticleSummary, Briefing, Region, Section, Story, Usage
 from briefing.regions import canonical_country, focus_region
 from briefing.stories import STORY_THRESHOLD, group_stories, story_id
+from briefing.zones import zone
 
 if TYPE_CHECKING:
     from briefing.llm.base import LLM
@@ -41,16 +40,6 @@ log = logging.getLogger(__name__)
 DEFAULT_TOP = 3
 #: Weight of a country mention by where it occurs in a summary.
 HEADLINE_WEIGHT, SUMMARY_WEIGHT, BODY_WEIGHT = 3.0, 2.0, 1.0
-
-
-def zone(name: str) -> ZoneInfo:
-    """The IANA time zone ``name``; a ConfigError says what to give instead."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as e:
-        raise ConfigError(
-            f"Unknown time zone {name!r}: give an IANA name such as Europe/London or UTC."
-        ) from e
 
 
 def region_verified(summary: ArticleSummary) -> bool:

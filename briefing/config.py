@@ -44,15 +44,18 @@ from collections.abc import Mapping
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from briefing.errors import ConfigError
 from briefing.models import Briefing, Region
+from briefing.zones import zone
 
 if TYPE_CHECKING:
     from briefing.deliver.smtp import SmtpSettings
+    from briefing.request import BriefRequest, Outputs
+    from briefing.settings import ModelSettings, RunSettings
 
 __all__ = [
     "PASSWORD_ENV",
@@ -189,8 +192,8 @@ class Profile(_Strict):
     @classmethod
     def _timezone(cls, value: str) -> str:
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as e:
+            zone(value)
+        except ConfigError as e:
             raise ValueError(
                 f"unknown time zone {value!r} (use an IANA name such as 'Europe/Berlin')"
             ) from e
@@ -202,11 +205,11 @@ class Profile(_Strict):
         """Accept a region's label ("Europe") or its name ("middle_east"), any case."""
         if not isinstance(value, list):
             return value
-        lookup = {r.value.lower(): r for r in Region} | {r.name.lower(): r for r in Region}
+        from briefing.regions import parse_region
+
         out = []
         for item in value:
-            key = str(item).strip().lower()
-            region = lookup.get(key) or lookup.get(re.sub(r"[\s-]+", "_", key))
+            region = parse_region(str(item))
             if region is None:
                 known = ", ".join(repr(r.value) for r in Region)
                 raise ValueError(f"unknown region {item!r} (one of {known})")
@@ -229,20 +232,82 @@ class Profile(_Strict):
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return zone(self.timezone)
 
     def today(self, now: dt.datetime | None = None) -> dt.date:
         """Today's date where the readers are (the profile's time zone)."""
         return (now or dt.datetime.now(dt.UTC)).astimezone(self.zone).date()
 
     def select(self, briefing: Briefing) -> Briefing:
-        """``briefing`` with only this profile's regions, under this profile's title."""
+        """A brief made elsewhere (``send --brief FILE``) as this profile shows it: only
+        its regions (and top stories among them), under its title. Briefs this profile
+        builds get both from ``to_request`` instead, before any model call."""
         update: dict[str, Any] = {}
         if self.regions:
-            update["sections"] = [s for s in briefing.sections if s.region in self.regions]
+            sections = [s for s in briefing.sections if s.region in self.regions]
+            kept = {story.id for section in sections for story in section.stories}
+            update["sections"] = sections
+            update["top_stories"] = [s for s in briefing.top_stories if s.id in kept]
         if self.title:
             update["title"] = self.title
         return briefing.model_copy(update=update) if update else briefing
+
+    def to_request(
+        self,
+        *,
+        model: ModelSettings | None = None,
+        run: RunSettings | None = None,
+        date: dt.date | None = None,
+        outputs: Outputs | None = None,
+        **overrides: Any,
+    ) -> BriefRequest:
+        """The request that builds this profile's brief: its sources, globs, regions,
+        time zone, language and title; ``date`` defaults to today in its time zone and
+        ``outputs`` to its ``output_dir`` files (``overrides``: other request fields,
+        e.g. flags given on the command line)."""
+        from briefing.languages import language_name
+        from briefing.request import BriefRequest
+        from briefing.settings import ModelSettings, RunSettings
+
+        if not self.sources and "inputs" not in overrides:
+            raise ConfigError(
+                f"profiles.{self.name}.sources is empty: list files, directories, feeds "
+                "or URLs there, or pass them on the command line."
+            )
+        day = date or self.today()
+        if outputs is None:
+            outputs = self.outputs(day)
+        fields: dict[str, Any] = {
+            "inputs": tuple(self.sources),
+            "include": tuple(self.include),
+            "exclude": tuple(self.exclude),
+            "date": day,
+            "timezone": self.timezone,
+            "regions": tuple(self.regions) or None,
+            "language": language_name(self.language),
+            "title": self.title,
+            "outputs": outputs,
+            "model": model or ModelSettings(),
+            "run": run or RunSettings(),
+            "profile": self.name,
+        }
+        fields.update({k: v for k, v in overrides.items() if v is not None})
+        return BriefRequest(**fields)
+
+    def outputs(self, date: dt.date) -> Outputs:
+        """Its ``output_dir`` files for ``date`` (Markdown on stdout when it has none)."""
+        from briefing.request import Outputs
+
+        paths = self.output_paths(date)
+        if not paths:
+            return Outputs()
+        return Outputs(
+            markdown=paths.get("md"),
+            html=paths.get("html"),
+            pdf=paths.get("pdf"),
+            json=paths.get("json"),
+            print_markdown=False,
+        )
 
     def output_paths(self, date: dt.date) -> dict[Format, Path]:
         """``{format: output_dir/brief-DATE.EXT}`` for ``brief --profile``, creating the dir.

@@ -11,7 +11,7 @@ import hashlib
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: Bump when the shape of :class:`SummaryOutput` changes (recorded with each summary,
 #: part of cache keys).
@@ -209,7 +209,9 @@ class Provenance(BaseModel):
 
 #: "extractive": the model's output failed or could not be verified, so the headline,
 #: summary and key points were taken from the article itself (see ``briefing.grounding``).
-SummaryStatus = Literal["ok", "repaired", "failed", "extractive"]
+#: "partial": some parts of a long article could not be summarized; the summary covers
+#: the rest and ``error`` says which parts are missing and why.
+SummaryStatus = Literal["ok", "repaired", "partial", "failed", "extractive"]
 
 # --------------------------------------------------------------------------- grounding
 
@@ -333,6 +335,9 @@ class Section(BaseModel):
     region: Region
     stories: list[Story] = Field(default_factory=list)
     synthesis: str | None = None
+    #: why the synthesis asked for is missing (the model failed, the deadline or the
+    #: budget stopped it); ``None`` when it was written or not asked for
+    synthesis_error: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -348,10 +353,10 @@ class Section(BaseModel):
                 ]
         return data
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def summaries(self) -> list[ArticleSummary]:
-        """Every source of every story, in story order (kept for older consumers)."""
+        """Every source of every story, in story order (not serialized: the stories
+        hold them)."""
         return [summary for story in self.stories for summary in story.summaries]
 
 

@@ -6,24 +6,25 @@ invalid the article is kept as ``status="failed"`` with the reason, never droppe
 never a crash. Articles too long for one call are chunked on sentence boundaries,
 each chunk summarized, and the partial summaries merged by the merge prompt.
 
-The steps of one article are written once, as a generator that yields the model calls
-it needs (``_plan``); ``summarize`` drives it with ``llm.complete`` and ``asummarize``
-with ``llm.acomplete`` (or ``complete`` in a worker thread), so ``summarize_all`` can
-run many articles concurrently, under a bound, without a second copy of the logic.
+When some chunks of a long article fail and others succeed, the summary covers the
+parts that worked and is marked ``status="partial"`` with the reason: never silently
+shorter.
+
+The steps of one article are written once, as a plan (``briefing.structured``) that
+yields the model calls it needs; ``summarize`` drives it with ``llm.complete`` and
+``asummarize`` with ``llm.acomplete``, so ``summarize_all`` can run many articles
+concurrently, under the bound the provider gives (``llm.concurrency()``), without a
+second copy of the logic.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import json
 import logging
-import re
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
 
 from briefing.chunking import chunk_sentences, text_budget
 from briefing.errors import ProviderError, SummaryValidationError
@@ -39,34 +40,27 @@ from briefing.models import (
     SummaryStatus,
     Usage,
 )
-from briefing.prompts import Prompts, defuse
+from briefing.prompts import Prompts
+from briefing.structured import Plan, adrive, ask, drive, parse_model
 
 if TYPE_CHECKING:
     from briefing.cache import SummaryCache
     from briefing.limits import RunLimits
-    from briefing.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
 
 SCHEMA_NAME = "article_summary"
 #: Tokens reserved for the model's answer (the schema's caps keep answers below this).
 DEFAULT_MAX_OUTPUT_TOKENS = 1536
-_FENCE_RE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
 
 ProgressCallback = Callable[[ArticleSummary], None]
+#: Work done on each summary as soon as it is made (e.g. grounding it against its
+#: article), before progress is reported; runs in a worker thread on the async path.
+Finisher = Callable[[ArticleSummary, Article], ArticleSummary]
 #: Output tokens a summary typically takes (for cost estimates before a run; the real
 #: counts come from the API's usage).
 EXPECTED_COMPLETION_TOKENS = 350
-#: Concurrent articles by default: remote servers overlap their latency; an in-process
-#: model is CPU-bound and runs one at a time.
-DEFAULT_CONCURRENCY = {"openai": 8}
-
-
-def default_concurrency(llm: LLM) -> int:
-    """How many articles to summarize at once with ``llm`` when the caller does not say."""
-    return DEFAULT_CONCURRENCY.get(llm.provider, 1)
 
 
 def ensure_sentences(article: Article) -> list[Sentence]:
@@ -83,18 +77,8 @@ class _Result:
     output: SummaryOutput
     repaired: bool
     usage: Usage = field(default_factory=Usage)
-
-
-@dataclass(frozen=True)
-class _Call:
-    """One model call a plan needs."""
-
-    messages: list[Message]
-    schema: dict[str, object]
-
-
-#: The steps of one job: yields the calls it needs, is sent their completions.
-_Plan = Generator[_Call, Completion, T]
+    #: why part of a long article is missing from ``output`` (None: nothing is)
+    missing: str | None = None
 
 
 class Summarizer:
@@ -117,7 +101,7 @@ class Summarizer:
         )
         base_schema = model_schema(SummaryOutput)
         #: providers running small models ask for tighter caps (faster, less rambling)
-        self._compact = bool(getattr(llm, "compact_output", False))
+        self._compact = llm.compact_output
         self._schema = compact_schema(base_schema) if self._compact else base_schema
         self._system = self.prompts.render(
             "summarize.system.j2", regions=[region.value for region in Region]
@@ -133,29 +117,11 @@ class Summarizer:
         A ``ProviderError`` (server unreachable, bad key...) propagates: the caller decides
         whether one article's failure stops the run.
         """
-        plan = self._plan(article)
-        try:
-            call = next(plan)
-            while True:
-                call = plan.send(self._complete(call))
-        except StopIteration as done:
-            summary: ArticleSummary = done.value
-            return summary
-        finally:
-            plan.close()
+        return drive(self.llm, self.plan(article))
 
     async def asummarize(self, article: Article) -> ArticleSummary:
         """``summarize`` as a coroutine (``llm.acomplete``, else ``complete`` in a thread)."""
-        plan = self._plan(article)
-        try:
-            call = next(plan)
-            while True:
-                call = plan.send(await self._acomplete(call))
-        except StopIteration as done:
-            summary: ArticleSummary = done.value
-            return summary
-        finally:
-            plan.close()
+        return await adrive(self.llm, self.plan(article))
 
     def estimate(self, article: Article) -> Usage:
         """The calls and tokens ``article`` should take, counted before sending anything
@@ -185,18 +151,7 @@ class Summarizer:
         """Tokens the response schema adds to every call where the provider bills it
         (OpenAI bills the JSON schema of structured outputs as prompt tokens)."""
         if self._schema_tokens is None:
-            self._schema_tokens = 0
-            structured = getattr(self.llm, "structured", "json_schema")
-            if self.llm.provider == "openai" and structured in ("json_schema", "json_object"):
-                from briefing.llm.schema import strict_schema
-
-                compact = json.dumps(strict_schema(self._schema), separators=(",", ":"))
-                self._schema_tokens = self.llm.count_tokens(compact)
-            elif self.llm.provider == "openai":  # the outline goes in the system message
-                from briefing.llm.schema import schema_outline
-
-                outline = f"Answer with one JSON object: {schema_outline(self._schema)}"
-                self._schema_tokens = self.llm.count_tokens(outline) + 1
+            self._schema_tokens = self.llm.billed_schema_tokens(self._schema)
         return self._schema_tokens
 
     def cache_key(self, article: Article) -> str:
@@ -210,6 +165,7 @@ class Summarizer:
             ensure_sentences(article),
             provider=self.llm.provider,
             model=self.llm.model,
+            endpoint=self.llm.endpoint,
             prompt_fingerprint=self._fingerprint,
             schema_version=self.provenance.schema_version,
             settings={
@@ -227,28 +183,29 @@ class Summarizer:
         concurrency: int | None = None,
         cache: SummaryCache | None = None,
         limits: RunLimits | None = None,
+        finish: Finisher | None = None,
     ) -> list[ArticleSummary]:
         """Summaries in input order. A provider failure fails that article and the run goes
         on, unless nothing has worked yet and the failure would hit every article alike
         (unreachable server, bad key, unknown model): then it is raised.
 
-        Up to ``concurrency`` articles are in flight at once (default: 8 for remote
-        servers, 1 for the in-process model); ``on_summary`` is called as each finishes
-        (in completion order). With a ``cache``, articles summarized before by the same
-        model, prompts and schema are taken from it without a call (``cached=True``) and
-        each new summary is stored as soon as it is made (failures are not stored), so
-        an interrupted run resumes where it stopped. With ``limits`` (``RunLimits``) no
-        article starts after the deadline or once the spending cap would be passed, and
-        calls in flight at the deadline are cancelled: those articles are kept as failed
-        with the reason.
+        As many articles are in flight at once as the model allows (``llm.concurrency()``:
+        what the provider learned of the server, or ``concurrency``, which sets the
+        model's ``requested_concurrency``); ``finish`` (e.g. grounding) then
+        ``on_summary`` are called as each finishes (in completion order). With a
+        ``cache``, articles summarized before by the same model, server, prompts and
+        schema are taken from it without a call (``cached=True``) and each new summary is
+        stored as soon as it is made (failures are not stored), so an interrupted run
+        resumes where it stopped. With ``limits`` (``RunLimits``) no article starts after
+        the deadline or once the spending cap would be passed, and calls in flight at the
+        deadline are cancelled: those articles are kept as failed with the reason.
         """
         articles = list(articles)
-        limit = self._concurrency(concurrency)
-        run = _Run(self, articles, on_summary, cache, limits)
+        if concurrency is not None:
+            self.llm.requested_concurrency = concurrency
+        run = _Run(self, articles, on_summary, cache, limits, finish)
         todo = run.take_cached()
-        # a deadline can cancel calls in flight only on the async path
-        cancellable = limits is not None and limits.deadline is not None
-        if (limit <= 1 or len(todo) <= 1) and not (cancellable and self._has_async):
+        if runs_inline(self.llm, limits) or (len(todo) <= 1 and not _cancellable(limits)):
             for index in todo:
                 reason = run.stop_reason(index)
                 if reason is not None:
@@ -260,7 +217,7 @@ class Summarizer:
                         summary = run.provider_failure(index, e)
                 run.finish(index, summary)
             return run.results()
-        return _run_coroutine(lambda: self._summarize_concurrently(run, todo, limit))
+        return run_coroutine(lambda: self._summarize_concurrently(run, todo))
 
     async def asummarize_all(
         self,
@@ -270,29 +227,21 @@ class Summarizer:
         concurrency: int | None = None,
         cache: SummaryCache | None = None,
         limits: RunLimits | None = None,
+        finish: Finisher | None = None,
     ) -> list[ArticleSummary]:
         """``summarize_all`` for callers already inside an event loop."""
         articles = list(articles)
-        run = _Run(self, articles, on_summary, cache, limits)
+        if concurrency is not None:
+            self.llm.requested_concurrency = concurrency
+        run = _Run(self, articles, on_summary, cache, limits, finish)
         todo = run.take_cached()
-        return await self._summarize_concurrently(run, todo, self._concurrency(concurrency))
+        return await self._summarize_concurrently(run, todo, close=False)
 
     # -- concurrency ---------------------------------------------------------------------
-    @property
-    def _has_async(self) -> bool:
-        return getattr(self.llm, "acomplete", None) is not None
-
-    def _concurrency(self, requested: int | None) -> int:
-        limit = requested if requested is not None else default_concurrency(self.llm)
-        if limit > 1 and self.llm.provider == "local":
-            log.info("the in-process model runs one article at a time")
-            return 1
-        return max(1, limit)
-
     async def _summarize_concurrently(
-        self, run: _Run, todo: list[int], limit: int
+        self, run: _Run, todo: list[int], *, close: bool = True
     ) -> list[ArticleSummary]:
-        gate = _Gate(limit, getattr(self.llm, "limiter", None))
+        gate = Gate(self.llm)
 
         async def one(index: int) -> None:
             async with gate:
@@ -301,7 +250,7 @@ class Summarizer:
                     summary = run.stopped(index, reason)
                 else:
                     summary = await attempt(index)
-            run.finish(index, summary)
+            await run.afinish(index, summary)
 
         async def attempt(index: int) -> ArticleSummary:
             timeout = asyncio.timeout(run.limits.remaining() if run.limits else None)
@@ -321,36 +270,15 @@ class Summarizer:
                     group.create_task(one(index))
         except BaseExceptionGroup as errors:
             # the first real failure (the others were cancelled because of it)
-            raise _first_error(errors) from None
+            raise first_error(errors) from None
         finally:
-            aclose = getattr(self.llm, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            if close:
+                await self.llm.aclose()
         return run.results()
 
-    def _complete(self, call: _Call) -> Completion:
-        return self.llm.complete(
-            call.messages,
-            schema=call.schema,
-            schema_name=SCHEMA_NAME,
-            max_tokens=self.max_output_tokens,
-        )
-
-    async def _acomplete(self, call: _Call) -> Completion:
-        acomplete: Callable[..., Awaitable[Completion]] | None = getattr(
-            self.llm, "acomplete", None
-        )
-        if acomplete is None:
-            return await asyncio.to_thread(self._complete, call)
-        return await acomplete(
-            call.messages,
-            schema=call.schema,
-            schema_name=SCHEMA_NAME,
-            max_tokens=self.max_output_tokens,
-        )
-
     # -- the steps of one article --------------------------------------------------------
-    def _plan(self, article: Article) -> _Plan[ArticleSummary]:
+    def plan(self, article: Article) -> Plan[ArticleSummary]:
+        """The steps of one article's summary, as a plan (``briefing.structured``)."""
         sentences = ensure_sentences(article)
         usage = Usage()
         chunks: list[list[Sentence]] = []
@@ -375,7 +303,11 @@ class Summarizer:
             usage = e.usage or usage  # the attempts were billed all the same
             return self._summary(article, None, "failed", usage, len(chunks) or 1, error=str(e))
         status: SummaryStatus = "repaired" if result.repaired else "ok"
-        return self._summary(article, result.output, status, usage, len(chunks))
+        if result.missing is not None:
+            status = "partial"
+        return self._summary(
+            article, result.output, status, usage, len(chunks), error=result.missing
+        )
 
     # -- building blocks -----------------------------------------------------------------
     def _fits(self, messages: Sequence[Message]) -> bool:
@@ -412,9 +344,10 @@ class Summarizer:
 
     def _map_reduce(
         self, article: Article, chunks: list[list[Sentence]], schema: dict[str, object]
-    ) -> _Plan[_Result]:
+    ) -> Plan[_Result]:
         usage = Usage()
         parts: list[SummaryOutput] = []
+        failed: list[tuple[int, str]] = []
         repaired = False
         for index, chunk in enumerate(chunks, 1):
             messages = self._summarize_messages(article, chunk, index, len(chunks))
@@ -423,13 +356,14 @@ class Summarizer:
             except SummaryValidationError as e:
                 log.warning("article %s: part %d/%d failed: %s", article.id, index, len(chunks), e)
                 usage += e.usage or Usage()
+                failed.append((index, str(e)))
                 continue
             parts.append(result.output)
             usage += result.usage
             repaired |= result.repaired
         if not parts:
             raise SummaryValidationError(
-                f"all {len(chunks)} parts of the long article failed",
+                f"all {len(chunks)} parts of the long article failed; last: {failed[-1][1]}",
                 n_attempts=len(chunks),
                 last_completion=None,
                 usage=usage,
@@ -437,11 +371,17 @@ class Summarizer:
         merged = yield from self._reduce(article, parts, schema)
         merged.usage = usage + merged.usage
         merged.repaired |= repaired
+        if failed:
+            which = ", ".join(str(i) for i, _ in failed)
+            merged.missing = (
+                f"part{'s' * (len(failed) > 1)} {which} of {len(chunks)} of the long article "
+                f"could not be summarized ({failed[0][1]}); the summary covers the rest"
+            )
         return merged
 
     def _reduce(
         self, article: Article, parts: list[SummaryOutput], schema: dict[str, object]
-    ) -> _Plan[_Result]:
+    ) -> Plan[_Result]:
         """Merge partial summaries, in groups that fit the context window."""
         usage = Usage()
         while len(parts) > 1:
@@ -491,33 +431,18 @@ class Summarizer:
         )
         return [Message("system", self._system), Message("user", user)]
 
-    def _ask(self, messages: list[Message], schema: dict[str, object]) -> _Plan[_Result]:
+    def _ask(self, messages: list[Message], schema: dict[str, object]) -> Plan[_Result]:
         """One call plus up to ``repair_attempts`` repairs; raises SummaryValidationError."""
-        usage = Usage()
-        attempts = 0
-        while True:
-            attempts += 1
-            completion = yield _Call(messages, schema)
-            usage += completion.usage
-            try:
-                output = parse_output(completion)
-                return _Result(output, repaired=attempts > 1, usage=usage)
-            except ValueError as e:
-                problem = str(e)
-            if attempts > self.repair_attempts:
-                raise SummaryValidationError(
-                    f"the model's answer was invalid after {attempts} attempts: {problem}",
-                    n_attempts=attempts,
-                    last_completion=completion.text,
-                    usage=usage,
-                )
-            log.info("invalid model output (%s); asking for a repair", problem)
-            repair = self.prompts.render("repair.user.j2", error=problem)
-            messages = [
-                *messages,
-                Message("assistant", defuse(completion.text[:4000])),
-                Message("user", repair),
-            ]
+        asked = yield from ask(
+            self.prompts,
+            messages,
+            SummaryOutput,
+            schema=schema,
+            schema_name=SCHEMA_NAME,
+            max_tokens=self.max_output_tokens,
+            repair_attempts=self.repair_attempts,
+        )
+        return _Result(asked.output, repaired=asked.repaired, usage=asked.usage)
 
     def _summary(
         self,
@@ -545,9 +470,22 @@ class Summarizer:
         )
 
 
+def _cancellable(limits: RunLimits | None) -> bool:
+    return limits is not None and limits.deadline is not None
+
+
+def runs_inline(llm: LLM, limits: RunLimits | None) -> bool:
+    """True when a run with ``llm`` makes its calls on the calling thread, one at a time:
+    the model is fixed at one call at a time (an in-process model, or
+    ``--concurrency 1``; Ctrl-C then stops it at once) and there is no deadline (only
+    the async path can cancel calls in flight)."""
+    one_at_a_time = llm.requested_concurrency is not None and llm.concurrency() <= 1
+    return one_at_a_time and not _cancellable(limits)
+
+
 class _Run:
     """The bookkeeping of one ``summarize_all``: results in input order, the cache, the
-    progress callback, and whether the provider has worked yet."""
+    finisher and progress callback, and whether the provider has worked yet."""
 
     def __init__(
         self,
@@ -556,19 +494,21 @@ class _Run:
         on_summary: ProgressCallback | None,
         cache: SummaryCache | None,
         limits: RunLimits | None = None,
+        finisher: Finisher | None = None,
     ) -> None:
         self.summarizer = summarizer
         self.articles = articles
         self.on_summary = on_summary
         self.cache = cache
         self.limits = limits
+        self.finisher = finisher
         self.keys: dict[int, str] = {}
         self.done: list[ArticleSummary | None] = [None] * len(articles)
         #: a model call succeeded in this run (cache hits do not count)
         self.worked = False
 
     def take_cached(self) -> list[int]:
-        """Fill in cache hits (reporting each); the indexes still to summarize."""
+        """Fill in cache hits (finishing and reporting each); the indexes still to do."""
         todo: list[int] = []
         for index, article in enumerate(self.articles):
             if self.cache is None:
@@ -579,9 +519,7 @@ class _Run:
             if hit is None:
                 todo.append(index)
                 continue
-            self.done[index] = restamp(hit, article)
-            if self.on_summary is not None:
-                self.on_summary(self.done[index])  # type: ignore[arg-type]
+            self._done(index, self._finished(restamp(hit, article), article))
         return todo
 
     def provider_failure(self, index: int, error: ProviderError) -> ArticleSummary:
@@ -606,32 +544,53 @@ class _Run:
         article = self.articles[index]
         return self.summarizer._summary(article, None, "failed", Usage(), 1, error=reason)
 
-    def finish(self, index: int, summary: ArticleSummary) -> None:
-        self.done[index] = summary
+    def _keep(self, index: int, summary: ArticleSummary) -> None:
+        """Count the cost and cache a new summary (as the model made it)."""
         if self.limits is not None:
             self.limits.spend(summary.usage)
         if summary.ok:
             self.worked = True
-            if self.cache is not None:
+            if self.cache is not None and index in self.keys:
                 self.cache.put(self.keys[index], summary)
+
+    def _finished(self, summary: ArticleSummary, article: Article) -> ArticleSummary:
+        return summary if self.finisher is None else self.finisher(summary, article)
+
+    def _done(self, index: int, summary: ArticleSummary) -> None:
+        self.done[index] = summary
         if self.on_summary is not None:
             self.on_summary(summary)
+
+    def finish(self, index: int, summary: ArticleSummary) -> None:
+        self._keep(index, summary)
+        self._done(index, self._finished(summary, self.articles[index]))
+
+    async def afinish(self, index: int, summary: ArticleSummary) -> None:
+        """``finish`` with the finisher (CPU work) in a worker thread, so the event loop
+        keeps sending requests meanwhile."""
+        self._keep(index, summary)
+        if self.finisher is not None:
+            summary = await asyncio.to_thread(self.finisher, summary, self.articles[index])
+        self._done(index, summary)
 
     def results(self) -> list[ArticleSummary]:
         return [s for s in self.done if s is not None]
 
 
-class _Gate:
-    """At most ``limit`` holders at once, fewer while the rate limiter is slowed down."""
+class Gate:
+    """Holds back work until the model has room: at most ``llm.concurrency()`` holders
+    at once (asked anew each time, since providers learn their server's capacity as a
+    run goes), fewer while the rate limiter is slowed down by 429s."""
 
-    def __init__(self, limit: int, limiter: RateLimiter | None) -> None:
-        self.limit = limit
-        self.limiter = limiter
+    def __init__(self, llm: LLM) -> None:
+        self.llm = llm
         self.active = 0
         self._cond = asyncio.Condition()
 
     def allowed(self) -> int:
-        return self.limiter.concurrency(self.limit) if self.limiter else self.limit
+        limit = max(1, self.llm.concurrency())
+        limiter = self.llm.limiter
+        return limiter.concurrency(limit) if limiter is not None else limit
 
     async def __aenter__(self) -> None:
         async with self._cond:
@@ -644,17 +603,18 @@ class _Gate:
             self._cond.notify(max(1, self.allowed() - self.active))
 
 
-def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first real failure of a task group (the others were cancelled because of it)."""
     for error in group.exceptions:
         if isinstance(error, BaseExceptionGroup):
-            return _first_error(error)
+            return first_error(error)
         if not isinstance(error, asyncio.CancelledError):
             return error
     first: BaseException = group.exceptions[0]
     return first
 
 
-def _run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+def run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine to completion from sync code (in a fresh thread when this thread
     already runs an event loop, e.g. in a notebook)."""
     try:
@@ -685,37 +645,6 @@ def restamp(summary: ArticleSummary, article: Article) -> ArticleSummary:
 def parse_output(completion: Completion) -> SummaryOutput:
     """Validate a completion as ``SummaryOutput``; ``ValueError`` says what is wrong."""
     return parse_model(completion, SummaryOutput)
-
-
-def parse_model(completion: Completion, model: type[M]) -> M:
-    """Validate a completion as one JSON object of ``model`` (code fences and prose
-    around it tolerated); ``ValueError`` says what is wrong, for the repair prompt."""
-    if completion.finish_reason == "refusal":
-        said = f": {completion.refusal.strip()[:200]}" if completion.refusal else ""
-        raise ValueError(f"the model refused to answer{said}")
-    if completion.finish_reason == "empty":
-        raise ValueError("the server returned no answer (an empty choices list)")
-    text = completion.text.strip()
-    if not text:
-        raise ValueError("the answer was empty")
-    text = _FENCE_RE.sub("", text)
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end < start:
-        cut = " (it was cut off: the answer hit the token limit)" if completion.truncated else ""
-        raise ValueError(f"the answer holds no JSON object{cut}")
-    try:
-        data = json.loads(text[start : end + 1])
-    except json.JSONDecodeError as e:
-        cut = "; it was cut off at the token limit, write less" if completion.truncated else ""
-        raise ValueError(f"invalid JSON ({e.msg} at position {e.pos}){cut}") from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'object'}: {err['msg']}"
-            for err in e.errors()[:4]
-        )
-        raise ValueError(problems) from None
 
 
 def merge_mechanically(parts: Sequence[SummaryOutput]) -> SummaryOutput:

@@ -5,7 +5,7 @@ headline, summary and key points of every source of every story; summaries that 
 went through grounding are left out), through ``prompts/synthesize.system.j2`` and
 ``prompts/synthesize.user.j2``, and must reply ``{"paragraph": "..."}``
 (:class:`SynthesisOutput`, at most :data:`MAX_CHARS` characters; one repair is asked
-for when the reply is not that).
+for when the reply is not that, through ``briefing.structured`` like every other model call).
 
 The paragraph is then checked like any claim (``briefing.grounding``): the evidence is
 the sentences of those verified summaries, and each sentence of the paragraph must
@@ -16,8 +16,9 @@ the sentences of those verified summaries, and each sentence of the paragraph mu
 
 Unsupported sentences are dropped. If no sentence survives the paragraph is omitted
 (no extractive stand-in: the stories right below it already say what the summaries
-say). A provider error or a reply still invalid after the repair also omits it: the
-brief never fails for want of a synthesis.
+say). A provider error or a reply still invalid after the repair also omits it, and the
+section says why (``Section.synthesis_error``; the run counts it as partial): the
+brief is still written.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from briefing.errors import ProviderError
+from briefing.errors import ProviderError, SummaryValidationError
 from briefing.grounding import (
     SUPPORT_THRESHOLD,
     Source,
@@ -44,8 +45,8 @@ from briefing.grounding import (
 from briefing.ingest.sentences import sentence_texts
 from briefing.llm.base import LLM, Completion, Message
 from briefing.models import ArticleSummary, Briefing, Region, Section, Sentence, Story, Usage
-from briefing.prompts import Prompts, defuse
-from briefing.summarize import parse_model
+from briefing.prompts import Prompts
+from briefing.structured import Plan, ask, drive, parse_model
 
 __all__ = [
     "MAX_CHARS",
@@ -54,6 +55,7 @@ __all__ = [
     "SynthesisOutput",
     "SynthesisResult",
     "check_paragraph",
+    "synthesis_plan",
     "synthesize_region",
     "synthesize_sections",
 ]
@@ -201,6 +203,73 @@ def _messages(
     return [Message("system", system), Message("user", user)]
 
 
+def has_material(stories: Sequence[Story]) -> bool:
+    """True when the stories hold a verified summary to write a synthesis from (else
+    no call is made: nothing is missing)."""
+    return any(verified(s) for story in stories for s in story.summaries)
+
+
+def estimate(llm: LLM, region: Region, stories: Sequence[Story], prompts: Prompts) -> Usage:
+    """What one region's synthesis should cost, counted before sending (for
+    ``--max-cost``): the prompt with the tokenizer, the answer as half its cap."""
+    messages = _messages(prompts, region, stories, "English")
+    prompt = llm.count_message_tokens(messages) + llm.billed_schema_tokens(_SCHEMA)
+    return Usage(calls=1, prompt_tokens=prompt, completion_tokens=MAX_TOKENS // 2)
+
+
+_SCHEMA = SynthesisOutput.model_json_schema()
+
+
+def synthesis_plan(
+    llm: LLM,
+    region: Region,
+    stories: Sequence[Story],
+    *,
+    prompts: Prompts,
+    language: str = "English",
+    repair_attempts: int = 1,
+    cache: SummaryCache | None = None,
+) -> Plan[SynthesisResult]:
+    """The steps of one region's synthesis (``briefing.structured``): the cached answer
+    if the same request was answered before (checked again like a new one), else one
+    call plus a repair; only the paragraph's supported sentences are kept. A provider
+    error propagates from the driver (the caller records it)."""
+    if not has_material(stories):
+        return SynthesisResult(region, None)
+    messages = _messages(prompts, region, stories, language)
+    key = None
+    if cache is not None:
+        from briefing.cache import text_key
+
+        key = text_key(
+            "synthesis",
+            provider=llm.provider,
+            model=llm.model,
+            endpoint=llm.endpoint,
+            messages=messages,
+        )
+        stored = cache.get_text(key)
+        if stored is not None:
+            paragraph, checks = check_paragraph(stored, stories)
+            return SynthesisResult(region, paragraph, checks, Usage())
+    try:
+        asked = yield from ask(
+            prompts,
+            messages,
+            SynthesisOutput,
+            schema=_SCHEMA,
+            schema_name="synthesis",
+            max_tokens=MAX_TOKENS,
+            repair_attempts=repair_attempts,
+        )
+    except SummaryValidationError as e:
+        return SynthesisResult(region, None, usage=e.usage or Usage(), error=str(e))
+    if cache is not None and key is not None:
+        cache.put_text(key, "synthesis", asked.output.paragraph)
+    paragraph, checks = check_paragraph(asked.output.paragraph, stories)
+    return SynthesisResult(region, paragraph, checks, asked.usage)
+
+
 def synthesize_region(
     llm: LLM,
     region: Region,
@@ -211,50 +280,29 @@ def synthesize_region(
     repair_attempts: int = 1,
     cache: SummaryCache | None = None,
 ) -> SynthesisResult:
-    """Ask for the region's paragraph and keep only its supported sentences. With a
-    ``cache``, the same request (same stories, prompts and model) is asked only once:
-    the stored answer is checked again like a new one."""
-    if not any(verified(s) for story in stories for s in story.summaries):
-        return SynthesisResult(region, None, error="no verified summaries")
-    prompts = prompts or Prompts()
-    messages = _messages(prompts, region, stories, language)
-    key = None
-    if cache is not None:
-        from briefing.cache import text_key
+    """Ask for the region's paragraph and keep only its supported sentences (see
+    ``synthesis_plan``); a provider error becomes the result's ``error``."""
+    plan = synthesis_plan(
+        llm,
+        region,
+        stories,
+        prompts=prompts or Prompts(),
+        language=language,
+        repair_attempts=repair_attempts,
+        cache=cache,
+    )
+    try:
+        return drive(llm, plan)
+    except ProviderError as e:
+        log.warning("no synthesis for %s: %s", region.value, e)
+        return SynthesisResult(region, None, error=str(e))
 
-        key = text_key("synthesis", provider=llm.provider, model=llm.model, messages=messages)
-        stored = cache.get_text(key)
-        if stored is not None:
-            paragraph, checks = check_paragraph(stored, stories)
-            return SynthesisResult(region, paragraph, checks, Usage())
-    schema = SynthesisOutput.model_json_schema()
-    usage = Usage()
-    for attempt in range(repair_attempts + 1):
-        try:
-            completion = llm.complete(
-                messages, schema=schema, schema_name="synthesis", max_tokens=MAX_TOKENS
-            )
-        except ProviderError as e:
-            log.warning("no synthesis for %s: %s", region.value, e)
-            return SynthesisResult(region, None, usage=usage, error=str(e))
-        usage += completion.usage
-        try:
-            output = parse_synthesis(completion)
-        except ValueError as e:
-            if attempt == repair_attempts:
-                return SynthesisResult(region, None, usage=usage, error=str(e))
-            repair = prompts.render("repair.user.j2", error=str(e))
-            messages = [
-                *messages,
-                Message("assistant", defuse(completion.text[:4000])),
-                Message("user", repair),
-            ]
-            continue
-        if cache is not None and key is not None:
-            cache.put_text(key, "synthesis", output.paragraph)
-        paragraph, checks = check_paragraph(output.paragraph, stories)
-        return SynthesisResult(region, paragraph, checks, usage)
-    raise AssertionError("unreachable")  # pragma: no cover
+
+def apply(briefing: Briefing, section: Section, result: SynthesisResult) -> None:
+    """Put ``result`` into ``section`` and its cost into ``briefing.usage``."""
+    section.synthesis = result.paragraph
+    section.synthesis_error = result.error
+    briefing.usage = briefing.usage + result.usage
 
 
 def synthesize_sections(
@@ -265,28 +313,29 @@ def synthesize_sections(
     should_stop: Callable[[], bool] | None = None,
     cache: SummaryCache | None = None,
 ) -> list[SynthesisResult]:
-    """Fill ``Section.synthesis`` of every section of ``briefing`` (in place); the calls'
-    usage is added to ``briefing.usage`` and the prompts' version recorded.
+    """Fill ``Section.synthesis`` of every section of ``briefing`` (in place), one
+    region after another; the calls' usage is added to ``briefing.usage`` and the
+    prompts' version recorded. (``briefing.runner`` runs them concurrently, under the
+    run's limits.)
 
     ``should_stop`` is asked before each section (e.g. the run's deadline has passed):
-    when it says so, the remaining sections get no synthesis."""
+    when it says so, the remaining sections get no synthesis and say why."""
     prompts = prompts or Prompts()
     results: list[SynthesisResult] = []
     section: Section
     for section in briefing.sections:
         if should_stop is not None and should_stop():
-            log.warning("no synthesis from %s on: the run's deadline passed", section.region.value)
-            break
-        result = synthesize_region(
-            llm,
-            section.region,
-            section.stories,
-            prompts=prompts,
-            language=briefing.language,
-            cache=cache,
-        )
-        section.synthesis = result.paragraph
-        briefing.usage = briefing.usage + result.usage
+            result = SynthesisResult(section.region, None, error="not written: the run stopped")
+        else:
+            result = synthesize_region(
+                llm,
+                section.region,
+                section.stories,
+                prompts=prompts,
+                language=briefing.language,
+                cache=cache,
+            )
+        apply(briefing, section, result)
         results.append(result)
     briefing.synthesis_prompt_version = prompts.combined_version(TEMPLATES)
     return results

@@ -34,6 +34,21 @@ _BODY_SECRET = re.compile(r"(?i)(bearer\s+)[^\s\"'\\,;)}]+|\bsk-[A-Za-z0-9_\-]{8
 
 
 @pytest.fixture(autouse=True)
+def no_model_requests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Like pydantic-ai's ``ALLOW_MODEL_REQUESTS = False``: a test that forgets its fake
+    model fails instead of quietly loading the bundled one or calling a server. Tests
+    that mean it are marked ``llama`` (the real llama.cpp model) or ``vcr`` (replayed
+    HTTP to a server)."""
+    import briefing.llm.base as base
+
+    allowed = any(request.node.get_closest_marker(m) for m in ("llama", "vcr", "real_server"))
+    saved = base.ALLOW_MODEL_REQUESTS
+    base.ALLOW_MODEL_REQUESTS = allowed
+    yield
+    base.ALLOW_MODEL_REQUESTS = saved
+
+
+@pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No test sees the developer's keys, servers or settings; caches go to tmp."""
     for name in list(os.environ):

@@ -46,7 +46,7 @@ def reply(messages: Any) -> str:
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeLLM:
     llm = FakeLLM()
     llm.enqueue(*[reply] * 20)
-    monkeypatch.setattr(briefing.llm, "get_llm", lambda *a, **k: llm)
+    monkeypatch.setattr(briefing.llm, "open_llm", lambda *a, **k: llm)
     return llm
 
 

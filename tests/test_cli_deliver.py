@@ -18,10 +18,10 @@ from click.testing import CliRunner, Result
 from smtp_support import CANARY_PASSWORD, USER, Server, self_signed, server_context, smtp_server
 
 import briefing.cli
+import briefing.llm
 from briefing.cli import cli
 from briefing.llm.base import Message
 from briefing.llm.fake import FakeLLM
-from briefing.prompts import Prompts
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "tests" / "data" / "short_article.txt"
@@ -87,11 +87,17 @@ def summary_reply() -> dict[str, Any]:
     }
 
 
+def summary_or_synthesis(messages: Sequence[Message]) -> str:
+    """A summary, or a region's paragraph when the prompt asks for one."""
+    if "<stories>" in messages[-1].content:
+        return json.dumps({"paragraph": "Iraq is caught between its neighbours."})
+    return json.dumps(summary_reply())
+
+
 @pytest.fixture
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> FakeLLM:
-    llm = FakeLLM().enqueue(*[summary_reply()] * 4)
-    monkeypatch.setattr(briefing.cli, "_setup", lambda **_: (llm, Prompts()))
-    monkeypatch.setattr(briefing.cli_deliver, "_setup", lambda **_: (llm, Prompts()))
+    llm = FakeLLM().enqueue(*[summary_or_synthesis] * 6)
+    monkeypatch.setattr(briefing.llm, "open_llm", lambda *a, **k: llm)
     return llm
 
 
@@ -190,7 +196,7 @@ def test_send_reuses_the_run_cache_and_takes_run_options(
         return json.dumps(summary_reply())
 
     llm = FakeLLM().enqueue(*[reply] * 10)
-    monkeypatch.setattr(briefing.cli_deliver, "_setup", lambda **_: (llm, Prompts()))
+    monkeypatch.setattr(briefing.llm, "open_llm", lambda *a, **k: llm)
     cfg = config(tmp_path, None, extra_profile=f'sources = ["{ARTICLE}"]')
     args = ["send", "--profile", "morning", "--config", cfg, "--dry-run", tmp_path]
     args += ["--date", "2026-11-24", "--deadline", "600", "--concurrency", "2"]

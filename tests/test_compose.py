@@ -156,7 +156,7 @@ def _cli_llm(monkeypatch: pytest.MonkeyPatch) -> FakeLLM:
         *[faithful_reply(a, n) for a, n in zip(articles, importance, strict=True)]
     )
     llm.enqueue(*[synthesis_reply] * 4)
-    monkeypatch.setattr(briefing.llm, "get_llm", lambda *a, **k: llm)
+    monkeypatch.setattr(briefing.llm, "open_llm", lambda *a, **k: llm)
     return llm
 
 

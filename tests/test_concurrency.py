@@ -15,13 +15,13 @@ from test_openai_provider import MESSAGES, SCHEMA, Script, ok_body
 from test_summarize import make_article, output
 
 from briefing.errors import ProviderError
-from briefing.llm.base import AsyncLLM, Completion, Message
+from briefing.llm.base import LLM, Completion, Message
 from briefing.llm.fake import FakeLLM
 from briefing.llm.openai import OpenAILLM
 from briefing.llm.retry import RetryPolicy
 from briefing.models import Article
 from briefing.ratelimit import RateLimiter
-from briefing.summarize import Summarizer, default_concurrency
+from briefing.summarize import Summarizer
 
 
 def by_title(messages: Sequence[Message]) -> str:
@@ -50,10 +50,17 @@ def test_concurrency_bound_is_respected_and_order_kept() -> None:
     assert sorted(done) == sorted(s.title for s in summaries)  # one callback per article
 
 
-def test_defaults_one_at_a_time_locally_and_eight_remotely() -> None:
-    assert default_concurrency(FakeLLM(provider="openai")) == 8
-    assert default_concurrency(FakeLLM(provider="local")) == 1
-    local = FakeLLM(provider="local", delay=0.005).enqueue(*[by_title] * 4)
+def test_the_model_sets_the_bound_unless_the_user_does() -> None:
+    adaptive = FakeLLM(requested_concurrency=None, default_concurrency=5, delay=0.005)
+    adaptive.enqueue(*[by_title] * 10)
+    Summarizer(adaptive).summarize_all(articles(10))
+    assert adaptive.max_in_flight == 5
+
+    class OneAtATime(FakeLLM):  # e.g. the in-process model: asking for 8 changes nothing
+        def concurrency(self) -> int:
+            return 1
+
+    local = OneAtATime(delay=0.005).enqueue(*[by_title] * 4)
     Summarizer(local).summarize_all(articles(4), concurrency=8)
     assert local.max_in_flight == 1
 
@@ -66,29 +73,9 @@ def test_slowed_down_limiter_lowers_the_bound() -> None:
     assert llm.max_in_flight == 2
 
 
-def test_sync_only_models_run_in_threads() -> None:
-    class SyncOnly:
-        provider = "custom"
-        model = "m"
-        context_window = 8192
-
-        def __init__(self) -> None:
-            self.fake = remote_fake(6, delay=0.02)
-
-        def count_tokens(self, text: str) -> int:
-            return self.fake.count_tokens(text)
-
-        def count_message_tokens(self, messages: Sequence[Message]) -> int:
-            return self.fake.count_message_tokens(messages)
-
-        def complete(self, messages: Sequence[Message], **kwargs: Any) -> Completion:
-            return self.fake.complete(messages, **kwargs)
-
-    llm = SyncOnly()
-    assert not isinstance(llm, AsyncLLM)
-    summaries = Summarizer(llm).summarize_all(articles(6), concurrency=3)
-    assert [s.status for s in summaries] == ["ok"] * 6
-    assert llm.fake.max_in_flight == 3
+def test_every_provider_offers_the_whole_protocol() -> None:
+    assert isinstance(FakeLLM(), LLM)
+    assert isinstance(remote_fake(1), LLM)
 
 
 def test_fatal_provider_error_before_any_success_is_raised() -> None:
@@ -202,7 +189,7 @@ def test_async_client_is_built_per_event_loop_and_closed() -> None:
         http_client=httpx2.Client(transport=httpx2.MockTransport(script)),
     )
     llm = OpenAILLM("test-model", client=sync)
-    assert isinstance(llm, AsyncLLM)
+    assert isinstance(llm, LLM)
 
     async def once() -> object:
         client = llm._async_client()

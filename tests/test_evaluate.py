@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+import briefing.llm
 from briefing.evaluate import (
     evaluate,
     format_report,
@@ -158,12 +159,7 @@ def test_eval_command_runs_the_pipeline(monkeypatch: pytest.MonkeyPatch, tmp_pat
     (refs / "pilgrims.txt").write_text("Iraq expects 76,000 Iranian pilgrims by land.")
     fake = FakeLLM().enqueue(model_output(), model_output())
 
-    def setup(**_: Any) -> Any:
-        from briefing.prompts import Prompts
-
-        return fake, Prompts()
-
-    monkeypatch.setattr(cli_module, "_setup", setup)
+    monkeypatch.setattr(briefing.llm, "open_llm", lambda *a, **k: fake)
     runner = CliRunner()
     result = runner.invoke(cli_module.cli, ["eval", str(article), "--references", str(refs)])
     assert result.exit_code == 0, result.output

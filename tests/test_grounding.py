@@ -607,7 +607,9 @@ def test_brief_shows_flags_extractive_note_citations_and_footer() -> None:
     assert '<span class="flag">⚠ unverified claim:</span> Iraq declared war on Israel.' in html
     assert '<p class="extractive-note">' in html and 'class="grounding"' in html
     assert (
-        json.loads(render_json(briefing))["sections"][0]["summaries"][0]["grounding"]["flagged"]
+        json.loads(render_json(briefing))["sections"][0]["stories"][0]["summaries"][0]["grounding"][
+            "flagged"
+        ]
         == 1
     )
     terminal = summary_markdown(flagged)
@@ -695,3 +697,45 @@ def test_fast_regexes_match_the_documented_ones() -> None:
         numbers = [m.groupdict() | {"span": m.span()} for m in grounding._NUMBER.finditer(normal)]
         scan = grounding._NUMBER_SCAN.finditer(normal)
         assert [m.groupdict() | {"span": m.span()} for m in scan] == numbers
+
+
+def _find_quote_by_definition(pieces: list[list[str]], source: Any) -> int | None:
+    """Every start position tried in turn (as first written; linear scans in Python)."""
+    haystack, start, first = source.quote_words, 0, None
+    for piece in pieces:
+        n = len(piece)
+        for i in range(start, len(haystack) - n + 1):
+            if haystack[i : i + n] == piece:
+                first = source.quote_sentence[i] if first is None else first
+                start = i + n
+                break
+        else:
+            return None
+    return first
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_quote_search_finds_what_the_definition_finds(seed: int) -> None:
+    import random
+    from types import SimpleNamespace
+
+    from briefing.grounding import _find_quote
+
+    rng = random.Random(seed)
+    vocabulary = [f"w{i}" for i in range(rng.choice([2, 5, 30]))]
+    haystack = [rng.choice(vocabulary) for _ in range(rng.randint(0, 300))]
+    source = SimpleNamespace(
+        quote_words=haystack, quote_sentence=[i // 7 for i in range(len(haystack))]
+    )
+    for _ in range(50):
+        pieces = []
+        for _ in range(rng.randint(1, 3)):
+            if haystack and rng.random() < 0.7:  # a piece of the text, maybe one word changed
+                i = rng.randrange(len(haystack))
+                piece = haystack[i : i + rng.randint(1, 6)]
+                if rng.random() < 0.3:
+                    piece[rng.randrange(len(piece))] = rng.choice(vocabulary)
+            else:
+                piece = [rng.choice(vocabulary) for _ in range(rng.randint(1, 4))]
+            pieces.append(piece)
+        assert _find_quote(pieces, source) == _find_quote_by_definition(pieces, source)  # type: ignore[arg-type]

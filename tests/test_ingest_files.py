@@ -211,7 +211,7 @@ def test_html_feed_and_url_dispatch(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     calls: list[tuple[object, ...]] = []
     _stub(monkeypatch, "briefing.ingest.html", "parse_html", calls)
     _stub(monkeypatch, "briefing.ingest.feeds", "load_feed", calls)
-    _stub(monkeypatch, "briefing.ingest.web", "load_url", calls)
+    _stub(monkeypatch, "briefing.ingest.urls", "load_url", calls)
     page = _write(tmp_path / "p.html.gz", gzip.compress(b"<html><body><p>Hi</p></body></html>"))
     feed = _write(tmp_path / "f.rss", b"<?xml version='1.0'?><rss></rss>")
     sniffed = _write(tmp_path / "noext", b"<!DOCTYPE html><html></html>")

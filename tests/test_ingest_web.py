@@ -15,7 +15,8 @@ import pytest
 
 from briefing.errors import InputError
 from briefing.ingest import web
-from briefing.ingest.web import USER_AGENT, fetch, load_url
+from briefing.ingest.urls import load_url
+from briefing.ingest.web import USER_AGENT, fetch
 
 DATA = Path(__file__).parent / "data"
 ARTICLE = (DATA / "html" / "harbour_article.html").read_bytes()

@@ -14,7 +14,10 @@ from briefing.limits import RunLimits
 from briefing.llm.base import Completion, Message
 from briefing.llm.fake import FakeLLM
 from briefing.models import Usage
-from briefing.pipeline import Loaded, make_brief
+from briefing.pipeline import Loaded
+from briefing.request import BriefRequest
+from briefing.runner import Runner
+from briefing.settings import RunSettings
 from briefing.summarize import Summarizer
 from briefing.usage import Price
 
@@ -142,21 +145,10 @@ def test_make_brief_keeps_stopped_articles_and_reports_partial(
         return by_title(messages)
 
     llm = FakeLLM(provider="local").enqueue(slow)
-    limits_made: list[RunLimits] = []
-
-    import briefing.pipeline as pipeline
-
-    real = pipeline.make_limits
-
-    def fake_limits(llm_: Any, **kwargs: Any) -> RunLimits | None:
-        made = real(llm_, **kwargs)
-        assert made is not None
-        made = RunLimits(deadline=made.deadline, clock=clock)
-        limits_made.append(made)
-        return made
-
-    monkeypatch.setattr(pipeline, "make_limits", fake_limits)
-    run = make_brief(Loaded(items), llm, deadline=50, synthesize=True)
+    request = BriefRequest(inputs=(), run=RunSettings(deadline=50, no_cache=True))
+    limits = RunLimits(deadline=50, clock=clock)
+    with Runner(request, llm=llm, limits=limits) as runner:
+        run = runner.brief(Loaded(items))
     assert len(llm.calls) == 1  # one summary; no synthesis after the deadline
     assert run.partial
     assert len(run.model_failures) == 2
@@ -165,3 +157,6 @@ def test_make_brief_keeps_stopped_articles_and_reports_partial(
     shown = {s.title for sec in run.briefing.sections for s in sec.summaries}
     shown |= {s.title for s in run.briefing.failed}
     assert shown == {"Story 0", "Story 1", "Story 2"}  # nothing dropped
+    # the synthesis asked for is missing, and the brief says why
+    assert run.synthesis_failures
+    assert all("deadline" in (s.synthesis_error or "") for s in run.synthesis_failures)

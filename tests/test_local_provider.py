@@ -13,6 +13,8 @@ from briefing.llm.local import LocalLLM, default_model_path
 from briefing.llm.schema import bound_sentence_ids, grammar_for_schema, model_schema
 from briefing.models import SummaryOutput
 
+pytestmark = pytest.mark.llama
+
 
 @pytest.fixture(scope="module")
 def llm() -> LocalLLM:

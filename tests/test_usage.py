@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -64,9 +65,13 @@ def test_estimate_counts_prompt_tokens_before_sending() -> None:
     assert llm.calls == []  # nothing was sent
 
 
-def test_openai_estimate_includes_the_billed_schema() -> None:
-    summarizer = Summarizer(FakeLLM(provider="openai", model="gpt-4o-mini"))
-    assert summarizer.schema_tokens > 10  # FakeLLM counts words; tiktoken ~475
+def test_estimate_includes_the_billed_schema() -> None:
+    class Billing(FakeLLM):  # like OpenAI: the strict schema is billed as prompt tokens
+        def billed_schema_tokens(self, schema: Any) -> int:
+            return len(json.dumps(schema).split())
+
+    summarizer = Summarizer(Billing(provider="openai", model="gpt-4o-mini"))
+    assert summarizer.schema_tokens > 10
     plain = Summarizer(FakeLLM()).estimate(make_article())
     billed = summarizer.estimate(make_article())
     assert billed.prompt_tokens == plain.prompt_tokens + summarizer.schema_tokens
@@ -126,7 +131,7 @@ def test_report_of_cached_and_unpriced_runs() -> None:
 
 def test_cli_refuses_over_budget(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     llm = FakeLLM(provider="openai", model="gpt-4o")
-    monkeypatch.setattr(briefing.llm, "get_llm", lambda *a, **k: llm)
+    monkeypatch.setattr(briefing.llm, "open_llm", lambda *a, **k: llm)
     result = CliRunner().invoke(
         cli, ["brief", str(SEED), "--max-cost", "0.0001", "--out", str(tmp_path / "b.md")]
     )

@@ -17,7 +17,7 @@ Inputs (each a ``str`` or ``Path``):
   explicitly is always read.
 * ``-``: standard input (the ``stdin`` argument, else ``sys.stdin``), sniffed like a
   file without suffix.
-* an ``http://`` or ``https://`` URL: :func:`briefing.ingest.web.load_url`, which also
+* an ``http://`` or ``https://`` URL: :func:`briefing.ingest.urls.load_url`, which also
   recognizes feeds by their content.
 
 **Errors.** Anything wrong with an input (missing, unreadable, a directory with nothing
@@ -465,7 +465,7 @@ def _load_input(
 ) -> list[Article]:
     try:
         if item.url is not None:
-            from briefing.ingest.web import load_url
+            from briefing.ingest.urls import load_url
 
             return load_url(item.url)
         if item.path is None:

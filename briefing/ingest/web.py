@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import httpx
 
 from briefing.errors import InputError
-from briefing.models import Article
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -26,7 +25,6 @@ __all__ = [
     "USER_AGENT",
     "Fetched",
     "fetch",
-    "load_url",
     "make_client",
 ]
 
@@ -41,8 +39,8 @@ _ACCEPT = (
     "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,"
     "application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.5"
 )
-_FEED_TYPES = re.compile(r"(rss|atom|rdf)\+xml|^(application|text)/xml$|/feed\+json", re.I)
-_HTML_TYPES = re.compile(r"^(text/html|application/xhtml\+xml)$", re.I)
+FEED_TYPES = re.compile(r"(rss|atom|rdf)\+xml|^(application|text)/xml$|/feed\+json", re.I)
+HTML_TYPES = re.compile(r"^(text/html|application/xhtml\+xml)$", re.I)
 
 
 @dataclass(frozen=True)
@@ -159,65 +157,3 @@ def _too_large(url: str, max_bytes: int) -> str:
         f"{url}: larger than {max_bytes / 1_048_576:.1f} MB; download it yourself and pass"
         " the file, or raise the size limit."
     )
-
-
-def _kind(fetched: Fetched) -> str:
-    """``"html"`` or ``"feed"`` from the media type, else from the first bytes."""
-    if _FEED_TYPES.search(fetched.content_type):
-        head = fetched.content[:2048].lstrip().lower()
-        # application/xml may still be XHTML
-        return "html" if b"<html" in head and b"<rss" not in head else "feed"
-    if _HTML_TYPES.match(fetched.content_type):
-        return "html"
-    head = fetched.content[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if re.search(rb"<(rss|feed|rdf:rdf)[\s>]", head):
-        return "feed"
-    if head.startswith((b"<!doctype html", b"<html")) or re.search(rb"<(head|body)[\s>]", head):
-        return "html"
-    if fetched.content_type in ("", "text/plain", "application/octet-stream") and b"<" in head:
-        return "html"
-    return "other"
-
-
-def load_url(
-    url: str,
-    *,
-    timeout: float = DEFAULT_TIMEOUT,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    client: httpx.Client | None = None,
-    fetch_entries: bool = True,
-) -> list[Article]:
-    """The article(s) at ``url``: one for an HTML page, one per entry for a feed.
-
-    For a feed, each entry's page is fetched and extracted too unless
-    ``fetch_entries`` is false (entries whose page cannot be had keep the feed's own
-    text). Raises :class:`InputError` when the URL cannot be fetched or used.
-    """
-    from briefing.ingest.feeds import load_feed
-    from briefing.ingest.html import parse_html
-
-    own = client is None
-    http = make_client(timeout) if client is None else client
-    try:
-        fetched = fetch(url, timeout=timeout, max_bytes=max_bytes, client=http)
-        kind = _kind(fetched)
-        if kind == "feed":
-            return load_feed(
-                fetched.content,
-                source=url,
-                fetch=fetch_entries,
-                client=http,
-                max_bytes=max_bytes,
-            )
-        if kind == "html":
-            return parse_html(
-                fetched.content, source=url, url=fetched.url, encoding=fetched.charset
-            )
-        shown = fetched.content_type or "unknown"
-        raise InputError(
-            f"{url}: content type {shown} is neither a web page nor a feed; download it"
-            " and pass it as a file."
-        )
-    finally:
-        if own:
-            http.close()

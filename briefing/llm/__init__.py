@@ -1,19 +1,27 @@
 """Model providers behind one small protocol, and the choice between them.
 
-``get_llm()`` picks the provider: ``--provider`` if given, else ``openai`` when
-``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` is set, else the embedded ``local`` model.
+``open_llm()`` builds the provider a ``ModelSettings`` asks for: ``--provider`` if
+given, else ``openai`` when ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` is set, else the
+embedded ``local`` model. ``get_llm()`` is the same with keyword arguments.
+
+Tests forbid loading a real model (``briefing.llm.base.ALLOW_MODEL_REQUESTS = False``,
+like pydantic-ai's switch): the in-process provider then refuses to load, so a test
+that forgot its fake model cannot quietly run the bundled one (HTTP to servers is
+blocked by the test runner itself, but for loopback and replayed cassettes).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from briefing.errors import ConfigError
-from briefing.llm.base import LLM, Completion, JsonSchema, Message
+from briefing.llm.base import LLM, Completion, JsonSchema, Message, ModelRequestsBlocked
 from briefing.llm.fake import FakeLLM
 from briefing.llm.retry import RetryPolicy
+from briefing.settings import ModelSettings, api_key_for, model_settings
+from briefing.settings import choose_provider as _choose
 
 __all__ = [
     "LLM",
@@ -22,26 +30,38 @@ __all__ = [
     "FakeLLM",
     "JsonSchema",
     "Message",
+    "ModelRequestsBlocked",
     "RetryPolicy",
     "choose_provider",
     "get_llm",
+    "open_llm",
 ]
 
 PROVIDERS = ("openai", "local")
 
 
-def choose_provider(
-    provider: str | None, env: Mapping[str, str] | None = None, *, base_url: str | None = None
-) -> str:
-    """The provider to use: explicit choice, else openai if configured (a key, a server
-    URL in the environment, or ``--base-url``), else local."""
-    env = os.environ if env is None else env
-    if provider in (None, "", "auto"):
-        configured = base_url or env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL")
-        return "openai" if configured else "local"
-    if provider not in PROVIDERS:
-        raise ConfigError(f"Unknown provider {provider!r}; choose one of: {', '.join(PROVIDERS)}.")
-    return provider
+def open_llm(settings: ModelSettings, env: Mapping[str, str] | None = None) -> LLM:
+    """Build the model a run uses from ``settings`` (secrets come from ``env`` only)."""
+    chosen = _choose(settings, env)
+    if chosen == "local":
+        model_path = settings.model_path
+        if settings.model and not model_path and settings.model.endswith(".gguf"):
+            model_path = Path(settings.model)
+        from briefing.llm.local import LocalLLM
+
+        return LocalLLM(model_path, n_ctx=settings.n_ctx, n_threads=settings.threads)
+
+    from briefing.llm.openai import OpenAILLM
+
+    return OpenAILLM(
+        settings.model,
+        api_key=api_key_for(settings, env),
+        base_url=settings.server_url,
+        context_window=settings.context_window,
+        read_timeout=settings.timeout,
+        retry=RetryPolicy(max_attempts=settings.max_attempts),
+        structured=settings.structured,
+    )
 
 
 def get_llm(
@@ -54,50 +74,31 @@ def get_llm(
     timeout: float | None = None,
     env: Mapping[str, str] | None = None,
 ) -> LLM:
-    """Build the model a run uses (flags first, then environment, then defaults).
-
-    Secrets come only from the environment. A real ``OPENAI_API_KEY`` is sent to a
-    custom server only when the user set both it and ``OPENAI_BASE_URL``; a server
-    given with ``base_url`` gets ``BRIEFING_API_KEY`` (or no key).
-    """
-    env = os.environ if env is None else env
-    chosen = choose_provider(provider, env, base_url=base_url)
-    if chosen == "local":
-        if model and not model_path and model.endswith(".gguf"):
-            model_path = model
-        from briefing.llm.local import LocalLLM
-
-        return LocalLLM(model_path or env.get("BRIEFING_MODEL_PATH") or None)
-
-    from briefing.llm.openai import OpenAILLM
-
+    """``open_llm`` with keyword arguments laid over the environment's settings."""
+    settings = model_settings(env)
+    if provider not in (None, "", "auto") and provider not in PROVIDERS:
+        raise ConfigError(f"Unknown provider {provider!r}; choose one of: {', '.join(PROVIDERS)}.")
+    updates: dict[str, object] = {}
+    if provider:
+        updates["provider"] = provider
+    if model:
+        updates["model"] = model
+    if model_path:
+        updates["model_path"] = Path(model_path)
     if base_url:
-        api_key = env.get("BRIEFING_API_KEY")
-    else:
-        base_url = env.get("OPENAI_BASE_URL") or None
-        api_key = env.get("BRIEFING_API_KEY") or env.get("OPENAI_API_KEY")
-    window = context_window or _positive_env(env, "BRIEFING_CONTEXT_WINDOW", int)
-    attempts = _positive_env(env, "BRIEFING_MAX_ATTEMPTS", int) or 5
-    return OpenAILLM(
-        model or env.get("BRIEFING_MODEL") or None,
-        api_key=api_key,
-        base_url=base_url,
-        context_window=int(window) if window else None,
-        read_timeout=timeout or _positive_env(env, "BRIEFING_TIMEOUT", float) or 120.0,
-        retry=RetryPolicy(max_attempts=int(attempts)),
-    )
+        updates["base_url"] = base_url
+    if context_window:
+        updates["context_window"] = context_window
+    if timeout:
+        updates["timeout"] = timeout
+    return open_llm(replace(settings, **updates), env)  # type: ignore[arg-type]
 
 
-def _positive_env(env: Mapping[str, str], name: str, kind: type[float] | type[int]) -> float | None:
-    """A positive number from ``env[name]`` (None when unset); a ConfigError otherwise."""
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value = kind(raw)
-    except ValueError:
-        what = "a whole number" if kind is int else "a number"
-        raise ConfigError(f"{name} must be {what}, not {raw!r}.") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be more than 0, not {raw!r}.")
-    return value
+def choose_provider(
+    provider: str | None, env: Mapping[str, str] | None = None, *, base_url: str | None = None
+) -> str:
+    """The provider ``get_llm`` would build for these arguments (see ``open_llm``)."""
+    if provider not in (None, "", "auto") and provider not in PROVIDERS:
+        raise ConfigError(f"Unknown provider {provider!r}; choose one of: {', '.join(PROVIDERS)}.")
+    settings = replace(model_settings(env), provider=provider or "auto", base_url=base_url)
+    return _choose(settings, env)

@@ -10,10 +10,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from briefing.llm.base import Completion, JsonSchema, Message
 from briefing.models import Usage
+
+if TYPE_CHECKING:
+    from briefing.ratelimit import RateLimiter
 
 Reply = str | dict[str, Any] | Callable[[Sequence[Message]], str]
 
@@ -54,6 +57,14 @@ class FakeLLM:
     model: str = "fake-model"
     context_window: int = 8192
     provider: str = "fake"
+    endpoint: str = "fake://scripted"
+    structured: str = "none"
+    compact_output: bool = False
+    limiter: RateLimiter | None = None
+    #: one call at a time unless a test asks for more (``None``: ``default_concurrency``)
+    requested_concurrency: int | None = 1
+    #: calls in flight when ``requested_concurrency`` is ``None`` (an adaptive provider)
+    default_concurrency: int = 8
     finish_reason: str = "stop"
     replies: deque[Reply] = field(default_factory=deque)
     calls: list[list[Message]] = field(default_factory=list)
@@ -68,6 +79,15 @@ class FakeLLM:
         """Queue replies: a string (sent as is), a dict (sent as JSON) or a function."""
         self.replies.extend(replies)
         return self
+
+    def concurrency(self) -> int:
+        return self.requested_concurrency or self.default_concurrency
+
+    def billed_schema_tokens(self, schema: JsonSchema) -> int:  # noqa: ARG002 - protocol
+        return 0
+
+    def close(self) -> None:
+        return None
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())

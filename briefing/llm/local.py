@@ -7,18 +7,22 @@ and cannot loop forever. One model call at a time (llama.cpp is CPU-bound).
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import logging
 import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from briefing.errors import ConfigError, ModelNotFoundError, ProviderError
-from briefing.llm.base import Completion, JsonSchema, Message
+from briefing.llm.base import Completion, JsonSchema, Message, check_allowed
 from briefing.llm.schema import grammar_for_schema
 from briefing.models import Usage
+
+if TYPE_CHECKING:
+    from briefing.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,11 @@ class LocalLLM:
     provider = "local"
     #: ask the summarizer for tighter caps: small models fill fields up to their caps
     compact_output = True
+    structured = "grammar"
+    #: nothing to pace: the model runs here
+    limiter: RateLimiter | None = None
+    #: fixed: llama.cpp runs one call at a time here, whatever is asked
+    requested_concurrency: int | None = 1
 
     def __init__(
         self,
@@ -62,6 +71,7 @@ class LocalLLM:
             raise ModelNotFoundError(
                 f"Model file not found: {path}. Pass --model-path with an existing .gguf file."
             )
+        check_allowed(self.provider)
         try:
             import llama_cpp
         except ImportError as e:  # pragma: no cover - depends on the install
@@ -70,15 +80,16 @@ class LocalLLM:
             ) from e
         self.model_path = path
         self.model = path.stem
+        self.endpoint = f"file://{path.resolve()}"
         # Token-by-token generation of a small model gains nothing from more threads (they
         # spend the time synchronising, and collapse when the machine is busy); reading
         # the prompt in batches does, so it gets every core.
-        threads = n_threads or int(os.environ.get("BRIEFING_THREADS", "0")) or 1
+        threads = n_threads or 1
         batch_threads = max(threads, os.cpu_count() or 1)
         try:
             self._llama = llama_cpp.Llama(
                 model_path=str(path),
-                n_ctx=n_ctx or int(os.environ.get("BRIEFING_N_CTX", "0")) or DEFAULT_N_CTX,
+                n_ctx=n_ctx or DEFAULT_N_CTX,
                 n_threads=threads,
                 n_threads_batch=batch_threads,
                 seed=seed,
@@ -95,6 +106,23 @@ class LocalLLM:
 
     def _arch(self) -> str:
         return str(self._llama.metadata.get("general.architecture", "llama"))
+
+    def concurrency(self) -> int:
+        """One call at a time: llama.cpp is CPU-bound and holds one context."""
+        return 1
+
+    def billed_schema_tokens(self, schema: JsonSchema) -> int:  # noqa: ARG002 - protocol
+        """Nothing is billed, and the schema becomes a grammar, not prompt text."""
+        return 0
+
+    def close(self) -> None:
+        """Free the model's memory now rather than at garbage collection."""
+        close = getattr(self._llama, "close", None)
+        if close is not None:
+            close()
+
+    async def aclose(self) -> None:
+        return None
 
     # -- tokens --------------------------------------------------------------------------
     def count_tokens(self, text: str) -> int:
@@ -147,4 +175,17 @@ class LocalLLM:
                 completion_tokens=int(usage.get("completion_tokens", 0)),
             ),
             structured="grammar",
+        )
+
+    async def acomplete(
+        self,
+        messages: Sequence[Message],
+        *,
+        schema: JsonSchema,
+        schema_name: str,
+        max_tokens: int,
+    ) -> Completion:
+        """``complete`` in a worker thread (the event loop stays free meanwhile)."""
+        return await asyncio.to_thread(
+            self.complete, messages, schema=schema, schema_name=schema_name, max_tokens=max_tokens
         )

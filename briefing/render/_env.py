@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,6 +33,7 @@ from jinja2 import (
 )
 
 from briefing.errors import ConfigError
+from briefing.languages import language_code
 from briefing.models import (
     ArticleSummary,
     Briefing,
@@ -44,6 +44,7 @@ from briefing.models import (
     Region,
     Story,
 )
+from briefing.zones import zone
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = (
@@ -185,6 +186,8 @@ class StoryView:
     extractive: bool
     #: why the summary is extractive (the model's failure, when it failed)
     extractive_note: str
+    #: what part of a long article the summary is missing, or ""
+    partial_note: str
     #: every article the story rests on, lead (``source``) first
     sources: list[SourceView]
     region: str
@@ -271,6 +274,8 @@ class SectionView:
     stories: list[StoryView]
     #: the grounded "what it means" paragraph, or ""
     synthesis: str
+    #: why the paragraph asked for is missing, or ""
+    synthesis_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -315,25 +320,10 @@ def _unique(anchor: str, taken: set[str]) -> str:
     return candidate
 
 
-_LANGUAGE_CODES = {
-    "english": "en", "french": "fr", "german": "de", "spanish": "es", "italian": "it",
-    "portuguese": "pt", "dutch": "nl", "arabic": "ar", "russian": "ru", "chinese": "zh",
-    "japanese": "ja", "turkish": "tr", "persian": "fa", "ukrainian": "uk", "polish": "pl",
-}  # fmt: skip
-
-
-def language_code(language: str) -> str:
-    """The HTML ``lang`` of a language name ("French" -> "fr"); a code passes through."""
-    key = clean(language).casefold()
-    if key in _LANGUAGE_CODES:
-        return _LANGUAGE_CODES[key]
-    return key if re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", key) else "en"
-
-
 def _zone(name: str) -> dt.tzinfo:
     try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zone(name)
+    except ConfigError:
         return dt.UTC
 
 
@@ -348,6 +338,25 @@ def extractive_note(summary: ArticleSummary) -> str:
         f"Extractive summary: the model did not deliver one ({reason}), so these are the "
         "article's own sentences."
     )
+
+
+def partial_note(summary: ArticleSummary) -> str:
+    """The note above a summary that covers only part of a long article ("")."""
+    if summary.status != "partial":
+        return ""
+    return f"Partial summary: {_short(clean(summary.error) or 'part of the article is missing')}."
+
+
+def synthesis_note(error: str | None) -> str:
+    """The line shown where a region's synthesis is missing ("" when none is)."""
+    if not error:
+        return ""
+    return f"No “what it means” paragraph: {_short(clean(error))}."
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = text.rstrip(".")
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _lede(summary: str) -> str:
@@ -387,6 +396,7 @@ def _story_view(
         flagged=_flagged(lead.flagged),
         extractive=lead.status == "extractive",
         extractive_note=extractive_note(lead),
+        partial_note=partial_note(lead),
         sources=views,
         region=str(story.region.value),
         lede=_lede(summary),
@@ -428,6 +438,7 @@ def build_context(briefing: Briefing) -> dict[str, Any]:
                     md_anchor=github_slug(name),
                     stories=stories,
                     synthesis=clean(section.synthesis),
+                    synthesis_note=synthesis_note(section.synthesis_error),
                 )
             )
     top_stories = [by_id[s.id] for s in briefing.top_stories if s.id in by_id]

@@ -15,6 +15,7 @@ from briefing.render._env import (
     grounding_totals,
     md_escape,
     md_url,
+    partial_note,
     safe_url,
 )
 
@@ -36,6 +37,8 @@ def summary_markdown(summary: ArticleSummary) -> str:
     lines = [f"## {md_escape(content.headline)}", "", f"_{source}_", ""]
     if summary.status == "extractive":
         lines += [f"*{md_escape(extractive_note(summary))}*", ""]
+    elif summary.status == "partial":
+        lines += [f"*{md_escape(partial_note(summary))}*", ""]
     if content.summary:
         lines += [md_escape(content.summary), ""]
     lines += [f"- {md_escape(point.text)}" for point in content.key_points]

@@ -1,0 +1,567 @@
+"""One run, from start to end: a :class:`Runner` turns a ``BriefRequest`` into a brief.
+
+It owns what a run opens and must close: the model client (unless one is given), the
+cache, the run's limits (deadline and spending cap, covering every model call,
+synthesis included), the progress callback, interrupts and the run report. The CLI's
+commands (``brief``, ``summarize``, ``send``, ``schedule``) and the library's
+``make_brief`` all go through it:
+
+    request = BriefRequest(inputs=("seeds",))
+    with Runner(request) as runner:
+        run = runner.brief()          # load -> summarize + ground -> compose -> synthesize
+    write_outputs(run.briefing, request.outputs)
+
+Grounding runs as each summary arrives (in a worker thread, while other requests are
+in flight), not after the last one; the regions' syntheses run concurrently under the
+same bound, limits and cache as the summaries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from briefing.errors import InputError, Interrupted, ProviderError
+from briefing.models import Article, ArticleSummary, Briefing, Section
+from briefing.request import BriefRequest, Outputs
+
+if TYPE_CHECKING:
+    from briefing.cache import SummaryCache
+    from briefing.limits import RunLimits
+    from briefing.llm.base import LLM
+    from briefing.models import RunReport
+    from briefing.prompts import Prompts
+    from briefing.summarize import Summarizer
+    from briefing.synthesis import SynthesisResult
+
+__all__ = ["BriefRun", "InputProblem", "Loaded", "Runner", "load", "write_outputs"]
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[ArticleSummary], None]
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass
+class InputProblem:
+    """An input that could not be read (the run goes on without it)."""
+
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        """The message, prefixed with the input when the message does not name it."""
+        if self.source and self.source not in self.message:
+            return f"{self.source}: {self.message}"
+        return self.message
+
+
+@dataclass
+class Loaded:
+    """The articles read from the inputs, and the inputs that could not be used."""
+
+    articles: list[Article]
+    problems: list[InputProblem] = field(default_factory=list)
+
+    def report(self) -> str:
+        """One line for the end of a run: "12 articles from 10 inputs, 2 skipped: ..."."""
+        sources = {a.source for a in self.articles} | {
+            s.source for a in self.articles for s in a.also_in if s.source
+        }
+        n_inputs = len(sources) + len(self.problems)
+        line = f"{_plural(len(self.articles), 'article')} from {_plural(n_inputs, 'input')}"
+        if self.problems:
+            shown = "; ".join(str(p) for p in self.problems[:3])
+            more = f"; and {len(self.problems) - 3} more" if len(self.problems) > 3 else ""
+            line += f", {len(self.problems)} skipped: {shown}{more}"
+        return line
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def load(
+    inputs: Sequence[str | Path],
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    reference_time: dt.datetime | None = None,
+    stdin: TextIO | None = None,
+) -> Loaded:
+    """Read every input; unreadable ones are reported, not fatal, unless none worked."""
+    from briefing.ingest import load_articles
+    from briefing.ingest.dedupe import dedupe
+
+    problems: list[InputProblem] = []
+
+    def on_error(source: str, error: Exception) -> None:
+        problems.append(InputProblem(source, str(error)))
+
+    articles = load_articles(
+        inputs,
+        include=include,
+        exclude=exclude,
+        reference_time=reference_time,
+        stdin=stdin,
+        on_error=on_error,
+    )
+    articles = dedupe(articles)
+    if not articles and problems:
+        if len(problems) == 1:
+            raise InputError(problems[0].message)
+        raise InputError(
+            f"None of the {len(problems)} inputs could be read; first: {problems[0].message}"
+        )
+    return Loaded(articles, problems)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class BriefRun:
+    """Everything one run produced."""
+
+    briefing: Briefing
+    summaries: list[ArticleSummary]
+    loaded: Loaded
+
+    @property
+    def partial(self) -> bool:
+        """True when some input could not be read, some article's model summary failed
+        or is partial (listed as failed, shown as an extractive fallback, or covering
+        only part of a long article), or a region's synthesis failed."""
+        return bool(
+            self.briefing.failed
+            or self.loaded.problems
+            or self.model_failures
+            or self.synthesis_failures
+        )
+
+    @property
+    def model_failures(self) -> list[ArticleSummary]:
+        """Summaries the model did not (wholly) deliver: failed, partial, stopped by the
+        deadline or the budget, including those the brief shows as extractive."""
+        return [s for s in self.summaries if s.content is None or s.error]
+
+    @property
+    def synthesis_failures(self) -> list[Section]:
+        """Sections whose synthesis was asked for and is missing (with the reason)."""
+        return [s for s in self.briefing.sections if s.synthesis_error]
+
+    @property
+    def report(self) -> RunReport | None:
+        """Calls, cache hits, tokens and estimated cost of the run (also in the brief)."""
+        return self.briefing.run
+
+
+# --------------------------------------------------------------------------- the runner
+
+
+class Runner:
+    """Runs one ``BriefRequest``. Use as a context manager (or call ``close``): what it
+    opened (model client, cache) is closed at the end, whatever happened.
+
+    ``llm``, ``prompts`` and ``cache`` may be given (tests, notebooks, a scheduler that
+    keeps the model loaded between runs); what is given is left open for its owner.
+    ``on_summary`` is called as each article's (grounded) summary is ready.
+    """
+
+    def __init__(
+        self,
+        request: BriefRequest,
+        *,
+        llm: LLM | None = None,
+        prompts: Prompts | None = None,
+        cache: SummaryCache | None = None,
+        on_summary: ProgressCallback | None = None,
+        stdin: TextIO | None = None,
+        env: Mapping[str, str] | None = None,
+        limits: RunLimits | None = None,
+    ) -> None:
+        self.request = request
+        self.on_summary = on_summary
+        self.stdin = stdin
+        self._env = env
+        self._llm = llm
+        self._owns_llm = llm is None
+        if llm is not None:
+            self._pace(llm)
+        self._given_limits = limits
+        self._prompts = prompts
+        self._cache = cache
+        self._owns_cache = cache is None
+        self._cache_opened = cache is not None
+        #: summaries the model delivered so far (they are in the cache)
+        self.kept = 0
+        self.total = 0
+
+    # -- resources ------------------------------------------------------------------------
+    @property
+    def llm(self) -> LLM:
+        """The model (opened on first use, paced as the request's run settings say)."""
+        if self._llm is None:
+            from briefing.llm import open_llm
+
+            self._llm = open_llm(self.request.model, self._env)
+            self._pace(self._llm)
+        return self._llm
+
+    def _pace(self, llm: LLM) -> None:
+        """Apply ``--concurrency`` and give a remote model a rate limiter (it also slows
+        the run down on 429s; a model passed in keeps its own unless limits are set)."""
+        settings = self.request.run
+        if settings.concurrency is not None:
+            llm.requested_concurrency = settings.concurrency
+        limited = settings.rpm is not None or settings.tpm is not None
+        if limited or (self._owns_llm and llm.provider != "local"):
+            from briefing.ratelimit import RateLimiter
+
+            llm.limiter = RateLimiter(settings.rpm, settings.tpm)
+
+    @property
+    def prompts(self) -> Prompts:
+        if self._prompts is None:
+            from briefing.prompts import Prompts
+
+            self._prompts = Prompts(self.request.model.prompts_dir, language=self.request.language)
+        return self._prompts
+
+    @property
+    def cache(self) -> SummaryCache | None:
+        if not self._cache_opened:
+            self._cache_opened = True
+            if not self.request.run.no_cache:
+                from briefing.cache import SummaryCache
+
+                self._cache = SummaryCache(self.request.run.cache_dir)
+        return self._cache
+
+    def detach_llm(self) -> LLM:
+        """The model, handed over to the caller: the runner will not close it (a
+        scheduler keeps one model loaded for every run)."""
+        llm = self.llm
+        self._owns_llm = False
+        return llm
+
+    def close(self) -> None:
+        """Close what this runner opened (the model's connections, the cache)."""
+        if self._owns_llm and self._llm is not None:
+            self._llm.close()
+            self._llm = None
+        if self._owns_cache and self._cache is not None:
+            self._cache.close()
+            self._cache = None
+            self._cache_opened = False
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the steps ------------------------------------------------------------------------
+    def load(self) -> Loaded:
+        """Read the request's inputs (unreadable ones are listed in ``problems``)."""
+        r = self.request
+        return load(r.inputs, include=r.include, exclude=r.exclude, stdin=self.stdin)
+
+    def summaries(self, loaded: Loaded | None = None) -> list[ArticleSummary]:
+        """Grounded summaries of the loaded articles (``briefing summarize``)."""
+        loaded = loaded if loaded is not None else self.load()
+        self.prompts  # noqa: B018 - a bad prompts directory fails before the model loads
+        with self._interruptible(len(loaded.articles), brief=False):
+            limits = self._limits()
+            return self._summarize(loaded.articles, limits)
+
+    def brief(self, loaded: Loaded | None = None) -> BriefRun:
+        """The whole brief: summarize and ground, compose, synthesize, report."""
+        loaded = loaded if loaded is not None else self.load()
+        self.prompts  # noqa: B018 - a bad prompts directory fails before the model loads
+        started = time.perf_counter()
+        with self._interruptible(len(loaded.articles), brief=True):
+            limits = self._limits()
+            if self._inline(limits):
+                summaries = self._summarize(loaded.articles, limits)
+                briefing = self._compose(summaries)
+                self._synthesize_inline(briefing, limits)
+            else:
+                summaries, briefing = self._run_async(loaded.articles, limits)
+        from briefing.usage import run_report
+
+        briefing.run = run_report(
+            summaries,
+            provider=self.llm.provider,
+            model=self.llm.model,
+            seconds=time.perf_counter() - started,
+            concurrency=self.llm.concurrency(),
+            total=briefing.usage,
+        )
+        return BriefRun(briefing, summaries, loaded)
+
+    # -- inside ---------------------------------------------------------------------------
+    def _limits(self) -> RunLimits | None:
+        if self._given_limits is not None:
+            return self._given_limits
+        settings = self.request.run
+        if settings.deadline is None and settings.max_cost is None:
+            return None
+        from briefing.limits import RunLimits
+        from briefing.usage import price_for
+
+        price = price_for(self.llm.provider, self.llm.model)
+        return RunLimits(deadline=settings.deadline, max_cost=settings.max_cost, price=price)
+
+    def _summarizer(self) -> Summarizer:
+        from briefing.summarize import Summarizer
+
+        return Summarizer(self.llm, self.prompts)
+
+    def _check_budget(self, summarizer: Summarizer, articles: Sequence[Article]) -> None:
+        max_cost = self.request.run.max_cost
+        if max_cost is None:
+            return
+        from briefing.usage import check_budget, estimate_run
+
+        estimate = estimate_run(summarizer, articles, cache=self.cache)
+        check_budget(estimate, max_cost, model=self.llm.model)
+
+    def _grounder(self) -> Callable[[ArticleSummary, Article], ArticleSummary]:
+        from briefing.grounding import ground
+
+        policy = self.request.run.unsupported
+
+        def finish(summary: ArticleSummary, article: Article) -> ArticleSummary:
+            # counted before grounding: it is in the cache already, even if an
+            # interrupt lands while it is being grounded
+            self.kept += summary.ok and not summary.error
+            return ground(summary, article, unsupported=policy)
+
+        return finish
+
+    def _progress(self, summary: ArticleSummary) -> None:
+        if self.on_summary is not None:
+            self.on_summary(summary)
+
+    def _inline(self, limits: RunLimits | None) -> bool:
+        """True when the run makes its calls on this thread, one at a time (a model
+        fixed at one call at a time, and no deadline to cancel calls in flight)."""
+        from briefing.summarize import runs_inline
+
+        return runs_inline(self.llm, limits)
+
+    def _summarize(
+        self, articles: Sequence[Article], limits: RunLimits | None
+    ) -> list[ArticleSummary]:
+        summarizer = self._summarizer()
+        self._check_budget(summarizer, articles)
+        return summarizer.summarize_all(
+            articles,
+            on_summary=self._progress,
+            cache=self.cache,
+            limits=limits,
+            finish=self._grounder(),
+        )
+
+    def _compose(self, summaries: Sequence[ArticleSummary]) -> Briefing:
+        from briefing.compose import compose
+
+        r = self.request
+        return compose(
+            summaries,
+            date=r.date,
+            regions=r.regions,
+            timezone=r.timezone,
+            language=self.prompts.language,
+            title=r.title or "Morning brief",
+        )
+
+    def _run_async(
+        self, articles: Sequence[Article], limits: RunLimits | None
+    ) -> tuple[list[ArticleSummary], Briefing]:
+        from briefing.summarize import run_coroutine
+
+        summarizer = self._summarizer()
+        self._check_budget(summarizer, articles)
+
+        async def run() -> tuple[list[ArticleSummary], Briefing]:
+            try:
+                summaries = await summarizer.asummarize_all(
+                    articles,
+                    on_summary=self._progress,
+                    cache=self.cache,
+                    limits=limits,
+                    finish=self._grounder(),
+                )
+                briefing = self._compose(summaries)
+                await self._synthesize(briefing, limits)
+                return summaries, briefing
+            finally:
+                await self.llm.aclose()
+
+        return run_coroutine(run)
+
+    # -- synthesis ------------------------------------------------------------------------
+    def _synthesis_stop(self, section: Section, limits: RunLimits | None) -> str | None:
+        """Why ``section``'s synthesis must not start (deadline passed, budget reached)."""
+        if limits is None:
+            return None
+        estimate = None
+        if limits.watches_cost:
+            from briefing.synthesis import estimate as synthesis_estimate
+
+            estimate = synthesis_estimate(self.llm, section.region, section.stories, self.prompts)
+        reason = limits.stop_reason(estimate)
+        return None if reason is None else reason.replace("not summarized", "not written", 1)
+
+    def _synthesize_inline(self, briefing: Briefing, limits: RunLimits | None) -> None:
+        if not self.request.synthesize:
+            return
+        from briefing.structured import drive
+        from briefing.synthesis import SynthesisResult, synthesis_plan
+
+        for section in briefing.sections:
+            reason = self._synthesis_stop(section, limits)
+            if reason is not None:
+                result = SynthesisResult(section.region, None, error=reason)
+            else:
+                plan = synthesis_plan(
+                    self.llm,
+                    section.region,
+                    section.stories,
+                    prompts=self.prompts,
+                    language=briefing.language,
+                    cache=self.cache,
+                )
+                try:
+                    result = drive(self.llm, plan)
+                except ProviderError as e:
+                    result = SynthesisResult(section.region, None, error=str(e))
+            self._apply_synthesis(briefing, section, result, limits)
+        self._stamp_synthesis(briefing)
+
+    async def _synthesize(self, briefing: Briefing, limits: RunLimits | None) -> None:
+        """Every section's synthesis at once, under the model's bound and the limits."""
+        if not self.request.synthesize:
+            return
+        from briefing.structured import adrive
+        from briefing.summarize import Gate, first_error
+        from briefing.synthesis import SynthesisResult, synthesis_plan
+
+        gate = Gate(self.llm)
+
+        async def one(section: Section) -> None:
+            async with gate:
+                reason = self._synthesis_stop(section, limits)
+                if reason is not None:
+                    result = SynthesisResult(section.region, None, error=reason)
+                else:
+                    result = await attempt(section)
+            self._apply_synthesis(briefing, section, result, limits)
+
+        async def attempt(section: Section) -> SynthesisResult:
+            plan = synthesis_plan(
+                self.llm,
+                section.region,
+                section.stories,
+                prompts=self.prompts,
+                language=briefing.language,
+                cache=self.cache,
+            )
+            timeout = asyncio.timeout(limits.remaining() if limits else None)
+            try:
+                async with timeout:
+                    return await adrive(self.llm, plan)
+            except ProviderError as e:
+                return SynthesisResult(section.region, None, error=str(e))
+            except TimeoutError:
+                if not timeout.expired() or limits is None:
+                    raise
+                reason = limits.deadline_reason(in_flight=True).replace(
+                    "not finished", "not written"
+                )
+                return SynthesisResult(section.region, None, error=reason)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for section in briefing.sections:
+                    group.create_task(one(section))
+        except BaseExceptionGroup as errors:
+            raise first_error(errors) from None
+        self._stamp_synthesis(briefing)
+
+    @staticmethod
+    def _apply_synthesis(
+        briefing: Briefing, section: Section, result: SynthesisResult, limits: RunLimits | None
+    ) -> None:
+        from briefing.synthesis import apply
+
+        if limits is not None:
+            limits.spend(result.usage)
+        if result.error:
+            log.warning("no synthesis for %s: %s", section.region.value, result.error)
+        apply(briefing, section, result)
+
+    def _stamp_synthesis(self, briefing: Briefing) -> None:
+        from briefing.synthesis import TEMPLATES
+
+        briefing.synthesis_prompt_version = self.prompts.combined_version(TEMPLATES)
+
+    # -- interrupts -----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _interruptible(self, total: int, *, brief: bool) -> Iterator[None]:
+        """Turn Ctrl-C / SIGTERM during a run into ``Interrupted`` saying what was kept."""
+        self.total = total
+        self.kept = 0
+        try:
+            yield
+        except KeyboardInterrupt:
+            done = f"{self.kept} of {self.total} articles summarized"
+            if self._cache is None:
+                kept = "not kept (--no-cache)"
+            else:
+                kept = (
+                    f"kept in the cache ({self._cache.path}): run the same command again to resume"
+                )
+            tail = " No brief was written." if brief else ""
+            raise Interrupted(f"interrupted: {done}, {kept}.{tail}") from None
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_outputs(briefing: Briefing, outputs: Outputs) -> tuple[str | None, list[Path]]:
+    """Write the brief where ``outputs`` says (each file atomically); the Markdown to
+    print (``None`` when it was written to a file or not wanted) and the paths written."""
+    from briefing.render import render_html, render_json, render_markdown, render_pdf, write_atomic
+
+    template_dir = outputs.template_dir
+    printed = None
+    if outputs.markdown is not None or outputs.print_markdown:
+        markdown = render_markdown(briefing, template_dir=template_dir)
+        if outputs.markdown is None:
+            printed = markdown
+        else:
+            write_atomic(outputs.markdown, markdown)
+    if outputs.html is not None:
+        write_atomic(outputs.html, render_html(briefing, template_dir=template_dir))
+    if outputs.json is not None:
+        write_atomic(outputs.json, render_json(briefing))
+    if outputs.pdf is not None:
+        write_atomic(outputs.pdf, render_pdf(briefing, template_dir=template_dir))
+    return printed, outputs.paths
+
+
+def with_request(request: BriefRequest, **changes: object) -> BriefRequest:
+    """``request`` with ``changes`` (``dataclasses.replace``, re-validated)."""
+    return replace(request, **changes)  # type: ignore[arg-type]
