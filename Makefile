@@ -35,15 +35,27 @@ $(STAMP): pyproject.toml Makefile
 	@touch $(STAMP)
 
 # PDF checks in the tests use poppler's pdftotext/pdfinfo (Debian: poppler-utils).
+# WeasyPrint subsets fonts with HarfBuzz's subsetter (Debian: libharfbuzz-subset0);
+# without it every PDF prints "Using fontTools instead of HarfBuzz-Subset" warnings.
 sysdeps:
-	@command -v pdftotext >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq poppler-utils; \
-		else echo "note: install poppler-utils for the PDF tests (sudo apt-get install poppler-utils)"; fi; }
+	@missing=""; \
+	command -v pdftotext >/dev/null 2>&1 || missing=" poppler-utils"; \
+	{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q 'libharfbuzz-subset\.so\.0 ' \
+		|| missing="$$missing libharfbuzz-subset0"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+		else echo "note: for the PDF tests and warning-free PDFs, install$$missing" \
+			"(sudo apt-get install$$missing)"; fi; \
+	fi
 
 brief: install
 	$(BIN)/briefing brief seeds --out out/brief.md --pdf out/brief.pdf
 
+# The real-server test (tests/test_llama_server.py) runs llama-cpp-python's server: its
+# [server] extra (the `record` extra), from the same portable wheel.
 test: install sysdeps
+	@$(BIN)/python -c "import fastapi, uvicorn, sse_starlette, starlette_context, pydantic_settings" 2>/dev/null || \
+		$(BIN)/python -m pip install -q --find-links $(WHEELS) --only-binary llama-cpp-python -e '.[dev,record]'
 	$(BIN)/python -m pytest -q
 
 lint: install
@@ -56,11 +68,14 @@ cassettes: install
 	$(BIN)/python -m pip install -q --find-links $(WHEELS) --only-binary llama-cpp-python -e '.[dev,record]'
 	$(BIN)/python tests/record_cassettes.py --port $(PORT)
 
-# The bench extra: aiohttp (the benchmark server), langchain-classic + langchain-openai
-# (the comparison). `make bench EMBEDDED=--embedded` also times the in-process model.
+# The bench extra: langchain-classic + langchain-openai (the comparison; the bench server
+# is plain asyncio). Real articles come from ../shared/devcorpus/extraction (read at run
+# time; `make bench CORPUS=PATH` elsewhere; skipped with a message when missing), beside
+# generated ones. `make bench EMBEDDED=--embedded` also times the in-process model;
+# BENCH_ARGS passes more (e.g. BENCH_ARGS="--no-langchain --stubbed 0").
 bench: install
 	$(BIN)/python -m pip install -q --find-links $(WHEELS) --only-binary llama-cpp-python -e '.[dev,bench]'
-	$(BIN)/python bench/run.py $(EMBEDDED)
+	$(BIN)/python bench/run.py $(EMBEDDED) $(if $(CORPUS),--corpus $(CORPUS)) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

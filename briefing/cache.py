@@ -16,6 +16,7 @@ at ``$XDG_CACHE_HOME/briefing/cache.sqlite3`` (or ``--cache-dir``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -70,6 +71,36 @@ def text_key(
     }
     blob = json.dumps(material, sort_keys=True, ensure_ascii=False).encode()
     return f"{kind}:{hashlib.sha256(blob).hexdigest()}"
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of this package's source: work keyed on it (grounding) is done again
+    whenever the code that does it changes, with no version number to forget."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def grounded_key(summary: ArticleSummary, article: Article, policy: str) -> str:
+    """The key of ``summary`` grounded against ``article`` under ``policy``: the model's
+    output, the source as grounding sees it, the policy and the code."""
+    material = {
+        "format": CACHE_FORMAT,
+        "code": code_fingerprint(),
+        "policy": policy,
+        "status": summary.status,
+        "error": summary.error,
+        "content": summary.content.model_dump(mode="json") if summary.content else None,
+        "article": article.content_hash,
+        "title": article.title,
+        "sentences": [[s.id, s.text] for s in article.sentences],
+    }
+    blob = json.dumps(material, sort_keys=True, ensure_ascii=False).encode()
+    return "grounded:" + hashlib.sha256(blob).hexdigest()
 
 
 def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -203,6 +234,20 @@ class SummaryCache:
                 "INSERT OR REPLACE INTO texts (key, kind, created, value) VALUES (?, ?, ?, ?)",
                 (key, kind, time.time(), value),
             )
+
+    def get_grounded(self, key: str) -> ArticleSummary | None:
+        """A grounded summary stored under ``key`` (``grounded_key``), or None."""
+        text = self.get_text(key)
+        if text is None:
+            return None
+        try:
+            return ArticleSummary.model_validate_json(text)
+        except ValueError:
+            return None
+
+    def put_grounded(self, key: str, summary: ArticleSummary) -> None:
+        """Store a grounded summary (so an unchanged rerun skips grounding it)."""
+        self.put_text(key, "grounded", summary.model_dump_json())
 
     def stats(self) -> CacheStats:
         """Entries, size on disk and entries per model."""

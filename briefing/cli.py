@@ -24,6 +24,7 @@ from briefing.cli_options import (
     cache_dir_option,
     handle_errors,
     model_options,
+    report_model_failures,
     report_run,
     report_skipped,
     run_options,
@@ -89,7 +90,9 @@ def summarize(
         from briefing.render.summary import summaries_markdown
 
         click.echo(summaries_markdown(summaries))
-    if any(s.content is None or s.error for s in summaries):
+    failures = [s for s in summaries if s.content is None or s.error]
+    report_model_failures(failures)
+    if failures:
         sys.exit(int(ExitCode.PARTIAL))
 
 

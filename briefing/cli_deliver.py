@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from pydantic import ValidationError
 
 from briefing.cli_options import (
     EXIT_CODES_HELP,
@@ -62,6 +61,8 @@ _dry_run_option = click.option(
 
 def read_brief(path: Path) -> Briefing:
     """A Briefing from the JSON ``brief --json`` wrote."""
+    from pydantic import ValidationError
+
     from briefing.models import Briefing
 
     try:

@@ -6,6 +6,9 @@ No model and no download: sentences are ranked by a small, explainable score
 
 * centrality: TextRank over the TF-IDF cosine-similarity graph of the sentences
   (20 power iterations, damping 0.85), scaled so the most central sentence has 1;
+  computed without building the graph (see :func:`_textrank`): linear in the words
+  of the article, where the graph has a weight for every pair of sentences (a
+  463-sentence article took 4.9 s that way);
 * title similarity: cosine similarity to the title, scaled the same way;
 * lead bias: ``1 / (1 + 0.25 * position)`` (news puts the essentials first).
 
@@ -21,14 +24,17 @@ with ``briefing.grounding``.
 from __future__ import annotations
 
 import functools
-import math
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Container, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from briefing.models import Article, KeyPoint, Region, Sentence, SummaryOutput
 from briefing.regions import canonical_country, countries_in_text, dominant_region
+from briefing.textsim import cosine, idf, tfidf_vector, tfidf_vectors, wordset
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = [
     "STOPWORDS",
@@ -43,11 +49,7 @@ __all__ = [
 
 
 #: Function words and reporting verbs: they carry no claim of their own.
-def _wordset(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-STOPWORDS = _wordset("""
+STOPWORDS = wordset("""
     a about above after again against all also am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from
     further had has have having he her here hers herself him himself his how i if in into is it
@@ -94,7 +96,7 @@ def stem(word: str) -> str:
     return w.removesuffix("e") if len(w) > 4 else w
 
 
-_NUMBER_WORDS = _wordset("""
+_NUMBER_WORDS = wordset("""
     zero two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
     sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety
     hundred thousand million billion trillion bn
@@ -129,37 +131,41 @@ _DAMPING = 0.85
 _ITERATIONS = 20
 
 
-def _vectors(docs: Sequence[list[str]]) -> list[dict[str, float]]:
-    df: Counter[str] = Counter()
-    for doc in docs:
-        df.update(set(doc))
-    n = len(docs)
-    vectors: list[dict[str, float]] = []
-    for doc in docs:
-        tf = Counter(doc)
-        vec = {t: (c / len(doc)) * (math.log((n + 1) / (df[t] + 1)) + 1) for t, c in tf.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        vectors.append({t: v / norm for t, v in vec.items()})
-    return vectors
+def _textrank(vectors: Sequence[dict[str, float]]) -> list[float]:
+    """TextRank over the cosine graph of ``vectors`` (an edge between every two sentences
+    weighted by their cosine, no self-loops), without building the graph.
 
+    With ``X`` the matrix of the vectors (one row per sentence), the graph is ``S = X
+    X^T`` less its diagonal, so a power-iteration step ``S u`` is ``X (X^T u) - diag(S)
+    u``: two sparse products, linear in the nonzero entries of ``X`` (numpy's
+    ``bincount`` over their coordinates). A sentence's out-weight is its row sum ``S 1``,
+    or 1 when it shares no term with any other sentence (it has no edge; found from
+    the terms' document frequencies, not from a float difference). Same definition as
+    the pairwise loop (``rank[i] = (1 - d) / n + d * sum_j S[j][i] / out[j] *
+    rank[j]``), the same sums in another order: equal to within float rounding.
+    """
+    import numpy as np  # lazily: most runs never need an extractive summary
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(t, 0.0) for t, v in a.items())
+    n = len(vectors)
+    term_ids: dict[str, int] = {}
+    cols = [term_ids.setdefault(term, len(term_ids)) for vector in vectors for term in vector]
+    row = np.repeat(np.arange(n), [len(vector) for vector in vectors])
+    col = np.array(cols, dtype=np.intp)
+    val = np.fromiter((w for vector in vectors for w in vector.values()), np.float64, len(cols))
+    n_terms = len(term_ids)
+    diagonal = np.bincount(row, weights=val * val, minlength=n)
 
+    def graph_times(u: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        by_term = np.bincount(col, weights=val * u[row], minlength=n_terms)
+        return np.bincount(row, weights=val * by_term[col], minlength=n) - diagonal * u
 
-def _textrank(sim: list[list[float]]) -> list[float]:
-    n = len(sim)
-    out_weight = [sum(row) or 1.0 for row in sim]
-    rank = [1.0 / n] * n
+    shared_terms = np.bincount(col, minlength=n_terms) > 1
+    linked = np.bincount(row, weights=shared_terms[col], minlength=n) > 0
+    out_weight = np.where(linked, graph_times(np.ones(n)), 1.0)
+    rank = np.full(n, 1.0 / n)
     for _ in range(_ITERATIONS):
-        rank = [
-            (1 - _DAMPING) / n
-            + _DAMPING * sum(sim[j][i] / out_weight[j] * rank[j] for j in range(n) if sim[j][i])
-            for i in range(n)
-        ]
-    return rank
+        rank = (1 - _DAMPING) / n + _DAMPING * graph_times(rank / out_weight)
+    return [float(r) for r in rank]
 
 
 def _scaled(values: list[float]) -> list[float]:
@@ -171,19 +177,20 @@ def rank_sentences(
     sentences: Sequence[Sentence], title: str = "", *, exclude: Container[int] = ()
 ) -> list[tuple[Sentence, float]]:
     """Candidate sentences with their scores, best first (see the module docstring)."""
-    candidates = [s for s in sentences if s.id not in exclude and len(words(s.text)) >= _MIN_WORDS]
+    candidates: list[Sentence] = []
+    docs: list[list[str]] = []
+    for s in sentences:
+        tokens = words(s.text) if s.id not in exclude else []
+        if len(tokens) >= _MIN_WORDS:
+            candidates.append(s)
+            docs.append(content_stems(tokens) or ["\0"])
     if not candidates:
         return []
-    docs = [content_words(s.text) or ["\0"] for s in candidates]
     title_doc = content_words(title)
-    vectors = _vectors([*docs, title_doc] if title_doc else docs)
+    vectors = tfidf_vectors([*docs, title_doc] if title_doc else docs)
     sentence_vectors = vectors[: len(docs)]
-    sim = [
-        [0.0 if i == j else _cosine(a, b) for j, b in enumerate(sentence_vectors)]
-        for i, a in enumerate(sentence_vectors)
-    ]
-    centrality = _scaled(_textrank(sim))
-    title_sim = _scaled([_cosine(v, vectors[-1]) for v in sentence_vectors] if title_doc else [])
+    centrality = _scaled(_textrank(sentence_vectors))
+    title_sim = _scaled([cosine(v, vectors[-1]) for v in sentence_vectors] if title_doc else [])
     if not title_sim:
         title_sim = [0.0] * len(candidates)
     position = {s.id: i for i, s in enumerate(sentences)}
@@ -198,14 +205,17 @@ def rank_sentences(
 
 
 def _select(ranked: Sequence[tuple[Sentence, float]], n: int) -> list[Sentence]:
-    """The best ``n`` of ``ranked``, skipping near-duplicates, in rank order."""
+    """The best ``n`` of ``ranked``, skipping near-duplicates, in rank order (IDF over all
+    of ``ranked``; vectors only for the sentences looked at)."""
     chosen: list[Sentence] = []
     chosen_vectors: list[dict[str, float]] = []
-    vectors = _vectors([content_words(s.text) or ["\0"] for s, _ in ranked])
-    for (sentence, _score), vector in zip(ranked, vectors, strict=True):
+    docs = [content_words(s.text) or ["\0"] for s, _ in ranked]
+    weights = idf(docs)
+    for (sentence, _score), doc in zip(ranked, docs, strict=True):
         if len(chosen) == n:
             break
-        if any(_cosine(vector, other) > _REDUNDANT for other in chosen_vectors):
+        vector = tfidf_vector(doc, weights)
+        if any(cosine(vector, other) > _REDUNDANT for other in chosen_vectors):
             continue
         chosen.append(sentence)
         chosen_vectors.append(vector)

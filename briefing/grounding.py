@@ -90,7 +90,6 @@ from typing import cast
 
 from briefing.extractive import (
     STOPWORDS,
-    _wordset,
     content_stems,
     content_words,
     extractive_output,
@@ -114,6 +113,7 @@ from briefing.models import (
     UnsupportedPolicy,
 )
 from briefing.regions import canonical_country, country_mentions, counts_by_region
+from briefing.textsim import wordset
 
 __all__ = [
     "SUPPORT_THRESHOLD",
@@ -441,8 +441,8 @@ class _Claim:
         return round(0.5 * unigram + 0.5 * bigram, 3)
 
 
-_NEGATIONS = _wordset("no not never none nobody nothing neither nor without cannot")
-_NEGATING_VERBS = _wordset("refus deny reject fail cancel cancell abandon")
+_NEGATIONS = wordset("no not never none nobody nothing neither nor without cannot")
+_NEGATING_VERBS = wordset("refus deny reject fail cancel cancell abandon")
 
 
 def polarity_cues(text: str) -> set[str]:
@@ -558,7 +558,7 @@ def _is_title_case(tokens: Sequence[str]) -> bool:
     return len(long) >= 3 and sum(t[0].isupper() for t in long) / len(long) >= 0.75
 
 
-_NAME_PARTICLES = _wordset("al el bin ibn bint abu de del della di da du la le van von der den")
+_NAME_PARTICLES = wordset("al el bin ibn bint abu de del della di da du la le van von der den")
 
 
 def _name_ok(name: str, source: Source, *, country_list: bool = False) -> bool:
@@ -591,14 +591,18 @@ def _find_quote(pieces: list[list[str]], source: Source) -> int | None:
     first: int | None = None
     for piece in pieces:
         n = len(piece)
-        for i in range(start, len(haystack) - n + 1):
+        i = start
+        while True:  # the first i >= start where the piece occurs
+            try:  # jump to the next occurrence of its first word (a scan in C)
+                i = haystack.index(piece[0], i, len(haystack) - n + 1)
+            except ValueError:
+                return None
             if haystack[i : i + n] == piece:
-                if first is None:
-                    first = source.quote_sentence[i]
-                start = i + n
                 break
-        else:
-            return None
+            i += 1
+        if first is None:
+            first = source.quote_sentence[i]
+        start = i + n
     return first
 
 
@@ -705,7 +709,7 @@ def check_text(
 
 # --------------------------------------------------------------------------- topic
 
-_TOPICS = _wordset("""
+_TOPICS = wordset("""
     conflict war politics political economy economic justice security diplomacy diplomatic
     health climate environment disaster energy migration refugees humanitarian rights human
     technology tech sport sports culture science business trade education religion crime

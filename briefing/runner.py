@@ -224,7 +224,7 @@ class Runner:
         if settings.concurrency is not None:
             llm.requested_concurrency = settings.concurrency
         limited = settings.rpm is not None or settings.tpm is not None
-        if limited or (self._owns_llm and llm.provider != "local"):
+        if limited or self._owns_llm:
             from briefing.ratelimit import RateLimiter
 
             llm.limiter = RateLimiter(settings.rpm, settings.tpm)
@@ -337,15 +337,29 @@ class Runner:
         check_budget(estimate, max_cost, model=self.llm.model)
 
     def _grounder(self) -> Callable[[ArticleSummary, Article], ArticleSummary]:
+        """Grounding as each summary is made. With a cache, a summary grounded before
+        (same output, same source, same policy, same code) is taken from it: an
+        unchanged rerun does no grounding work."""
+        from briefing.cache import grounded_key
         from briefing.grounding import ground
 
         policy = self.request.run.unsupported
+        cache = self.cache
 
         def finish(summary: ArticleSummary, article: Article) -> ArticleSummary:
             # counted before grounding: it is in the cache already, even if an
             # interrupt lands while it is being grounded
             self.kept += summary.ok and not summary.error
-            return ground(summary, article, unsupported=policy)
+            if cache is None or summary.content is None:
+                return ground(summary, article, unsupported=policy)
+            key = grounded_key(summary, article, policy)
+            hit = cache.get_grounded(key)
+            if hit is not None:
+                same = {"usage", "cached", "article_id", "title", "outlet", "url", "source"}
+                return hit.model_copy(update={k: getattr(summary, k) for k in same})
+            grounded = ground(summary, article, unsupported=policy)
+            cache.put_grounded(key, grounded)
+            return grounded
 
         return finish
 

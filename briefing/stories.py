@@ -3,11 +3,12 @@
 Two verified summaries are about the same event when their **similarity** reaches
 :data:`STORY_THRESHOLD`:
 
-* **text**: the cosine of TF-IDF vectors over the content-word stems (the stemmer and
-  stopwords of ``briefing.extractive``) of headline, summary and key points, with the
-  names of countries (and their demonyms and capitals) left out: countries say where,
-  not what, and two Iraq stories of the same day share them without being one event.
-  IDF is computed over the day's summaries (smoothed: ``ln((1 + n) / (1 + df)) + 1``).
+* **text**: the cosine of TF-IDF vectors (``briefing.textsim``) over the content-word
+  stems (the stemmer and stopwords of ``briefing.extractive``) of headline, summary
+  and key points, with the names of countries (and their demonyms and capitals) left
+  out: countries say where, not what, and two Iraq stories of the same day share them
+  without being one event. IDF is computed over the day's summaries (smoothed:
+  ``ln((1 + n) / (1 + df)) + 1``).
 * **names**: the Jaccard index of the people and organizations (case-folded).
   ``similarity = TEXT_WEIGHT * text + (1 - TEXT_WEIGHT) * names``, or the text
   cosine alone when neither summary names anyone.
@@ -34,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,6 +42,7 @@ from functools import lru_cache
 from briefing.extractive import content_words
 from briefing.models import ArticleSummary
 from briefing.regions import canonical_country, spellings
+from briefing.textsim import cosine, tfidf_vectors
 
 __all__ = ["STORY_THRESHOLD", "TEXT_WEIGHT", "group_stories", "similarity_matrix", "story_id"]
 
@@ -90,30 +91,17 @@ def _country_stems() -> frozenset[str]:
 
 def _features(summaries: Sequence[ArticleSummary]) -> list[_Features]:
     skip = _country_stems()
-    docs = [Counter(w for w in content_words(_text(s)) if w not in skip) for s in summaries]
-    n = len(docs)
-    df: Counter[str] = Counter()
-    for doc in docs:
-        df.update(doc.keys())
-    features = []
-    for summary, doc in zip(summaries, docs, strict=True):
-        vector = {w: tf * (math.log((1 + n) / (1 + df[w])) + 1) for w, tf in doc.items()}
-        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-        vector = {w: v / norm for w, v in vector.items()}
-        features.append(_Features(vector, _names(summary), _countries(summary)))
-    return features
-
-
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(w, 0.0) for w, v in a.items())
+    docs = [[w for w in content_words(_text(s)) if w not in skip] for s in summaries]
+    return [
+        _Features(vector, _names(summary), _countries(summary))
+        for summary, vector in zip(summaries, tfidf_vectors(docs), strict=True)
+    ]
 
 
 def _similarity(a: _Features, b: _Features) -> float:
     if a.countries and b.countries and not a.countries & b.countries:
         return 0.0
-    text = _cosine(a.vector, b.vector)
+    text = cosine(a.vector, b.vector)
     if not a.names and not b.names:
         return text
     names = len(a.names & b.names) / len(a.names | b.names)

@@ -45,7 +45,8 @@ Which request gets which fault:
   arrive in (a retry of it is its ``n + 1``-th sighting and draws again).
 
 Every request is recorded (``requests``: ``Record`` with path, body hash, sighting,
-fault, title) so tests can count calls. Settings are plain attributes, read at each
+fault, title) so tests can count calls; ``max_in_flight`` is the most chat requests it
+was answering at once. Settings are plain attributes, read at each
 request: a test may change them while the server runs.
 """
 
@@ -152,9 +153,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         owner = self.server.owner
         fault = owner._record("POST", self.path, raw, body)
-        if owner.latency:
-            owner._stopping.wait(owner.latency)
-        owner._answer(self, body, fault)
+        owner._enter()
+        try:
+            if owner.latency:
+                owner._stopping.wait(owner.latency)
+            owner._answer(self, body, fault)
+        finally:
+            owner._leave()
 
     # -- writing -------------------------------------------------------------------------
     def _send(
@@ -189,6 +194,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 class _HTTPServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # the default backlog (5) drops connects beyond it, which clients retry a second
+    # later: many calls at once would look slow for no reason of their own
+    request_queue_size = 1024
     owner: FaultServer
 
     def __init__(self, owner: FaultServer) -> None:
@@ -265,6 +273,9 @@ class FaultServer:
         self.latency = latency
         #: every request received, in arrival order
         self.requests: list[Record] = []
+        #: chat requests being answered now, and the most there ever were at once
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._sightings: dict[str, int] = {}
         self._forced = 0
@@ -341,6 +352,15 @@ class FaultServer:
             if r.fault is not None:
                 counts[r.fault] = counts.get(r.fault, 0) + 1
         return counts
+
+    def _enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     # -- deciding ------------------------------------------------------------------------
     def _record(
@@ -453,7 +473,7 @@ class FaultServer:
                 {"error": {"message": "The server had an error", "type": "server_error"}},
             )
         else:
-            handler._send(503, b"Service Unavailable: model is loading", "text/plain")
+            handler._send(503, b"Service Unavailable: the server is overloaded", "text/plain")
 
 
 @pytest.fixture(name="fault_server")

@@ -168,8 +168,14 @@ def test_async_errors_map_like_sync_ones() -> None:
 
 
 def test_async_format_fallback_is_shared() -> None:
-    refusal = {"error": {"message": "Input should be 'text' or 'json_object' (response_format)"}}
-    script = Script((500, refusal, {}), (200, ok_body(), {}), (200, ok_body(), {}))
+    refusal = {
+        "error": {
+            "message": "Invalid parameter: 'response_format' of type 'json_schema' is not "
+            "supported with this model.",
+            "param": "response_format",
+        }
+    }
+    script = Script((400, refusal, {}), (200, ok_body(), {}), (200, ok_body(), {}))
     llm, _ = make_async_llm(script)
     acomplete(llm)
     llm.complete(MESSAGES, schema=SCHEMA, schema_name="x", max_tokens=10)  # sync remembers it

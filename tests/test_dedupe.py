@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from briefing.ingest.dedupe import DEFAULT_THRESHOLD, _groups, _same, _shingles, dedupe, similarity
+from briefing.ingest.dedupe import (
+    DEFAULT_THRESHOLD,
+    _bitmask,
+    _groups,
+    _same,
+    _shingles,
+    dedupe,
+    similarity,
+)
 from briefing.ingest.text import make_article, parse_text_page
 from briefing.models import Article, SourceRef
 
@@ -207,3 +215,22 @@ def test_indexed_search_on_the_benchmark_corpus_shape() -> None:
     expected = _brute_force_groups(shingles, DEFAULT_THRESHOLD)
     assert any(len(group) > 1 for group in expected)
     assert _groups(shingles, DEFAULT_THRESHOLD) == expected
+
+
+def test_bitmask_is_the_sum_of_the_powers_of_two() -> None:
+    rng = random.Random(11)
+    for _ in range(200):
+        size = rng.choice([1, 9, 64, 5000])
+        positions = rng.sample(range(size), min(size, rng.randint(0, 8)))
+        assert _bitmask(iter(positions)) == sum(1 << b for b in positions)
+
+
+def test_copies_of_a_long_text_share_common_shingles_and_group() -> None:
+    """Twelve copies of a long text (above the rare limit: their shingles are counted as
+    bits) and its half: one group, as an all-pairs comparison finds."""
+    rng = random.Random(12)
+    text = " ".join(f"w{rng.randint(0, 5000)}" for _ in range(3_000))
+    texts = [f"{text} copy{i}" for i in range(12)] + [text[: len(text) // 2], "other words here"]
+    shingles = [_shingles(t) for t in texts]
+    assert _groups(shingles, DEFAULT_THRESHOLD) == [list(range(13)), [13]]
+    assert _groups(shingles, DEFAULT_THRESHOLD) == _brute_force_groups(shingles, DEFAULT_THRESHOLD)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
-import time
+import random
+from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
+import briefing.extractive
 from briefing.extractive import (
+    _textrank,
     content_words,
     extract,
     extractive_output,
@@ -15,6 +20,7 @@ from briefing.extractive import (
     stem,
 )
 from briefing.models import Article, Region, Sentence
+from briefing.textsim import cosine, tfidf_vectors, wordset
 
 DATA = Path(__file__).parent / "data" / "grounding"
 
@@ -96,9 +102,99 @@ def test_stems_and_content_words() -> None:
     ]
 
 
-def test_ranking_is_fast() -> None:
-    article = seed_articles()[1]  # 45 sentences
-    started = time.perf_counter()
-    for _ in range(2):
-        rank_sentences(article.sentences, article.title)
-    assert (time.perf_counter() - started) / 2 < 0.2
+# -- TextRank without the graph equals TextRank over every pair of sentences --------------
+
+
+def pairwise_textrank(vectors: Sequence[dict[str, float]]) -> list[float]:
+    """TextRank as first written (the definition, quadratic): the cosine of every pair
+    of sentences, then 20 power iterations over that matrix (damping 0.85)."""
+    sim = [
+        [0.0 if i == j else cosine(a, b) for j, b in enumerate(vectors)]
+        for i, a in enumerate(vectors)
+    ]
+    n = len(sim)
+    out_weight = [sum(row) or 1.0 for row in sim]
+    rank = [1.0 / n] * n
+    for _ in range(20):
+        rank = [
+            0.15 / n
+            + 0.85 * sum(sim[j][i] / out_weight[j] * rank[j] for j in range(n) if sim[j][i])
+            for i in range(n)
+        ]
+    return rank
+
+
+_VOCABULARY = sorted(
+    wordset("""
+    flood river delta rain rescue boat family home village army road bridge dam
+    minister budget vote parliament strike union wage court ruling appeal port
+    """)
+)
+
+
+def _random_article(rng: random.Random) -> list[Sentence]:
+    """Sentences on a few topics, with exact repeats, sentences of stopwords and numbers
+    only (no content word: they share a placeholder term), words no other sentence has
+    (no edge), and fragments too short to rank."""
+    topics = [rng.sample(_VOCABULARY, rng.randint(2, 6)) for _ in range(rng.randint(1, 4))]
+    texts: list[str] = []
+    for _ in range(rng.randint(1, 90)):
+        kind = rng.random()
+        if kind < 0.1 and texts:
+            texts.append(rng.choice(texts))
+        elif kind < 0.2:
+            texts.append("It was said that they would have been there at 12 or 14 of them.")
+        elif kind < 0.3:
+            texts.append(" ".join(f"solo{rng.randint(0, 10**6)}" for _ in range(7)) + ".")
+        elif kind < 0.35:
+            texts.append("- Photos -")
+        else:
+            topic = rng.choice(topics)
+            pool = topic if rng.random() < 0.8 else _VOCABULARY
+            words = [rng.choice(pool) for _ in range(rng.randint(6, 25))]
+            texts.append(" ".join(words).capitalize() + ".")
+    return [Sentence(id=i, text=t) for i, t in enumerate(texts, 1)]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_textrank_equals_the_pairwise_definition(seed: int) -> None:
+    rng = random.Random(seed)
+    article = _random_article(rng)
+    docs = [content_words(s.text) or ["\0"] for s in article]
+    vectors = tfidf_vectors(docs)
+    assert _textrank(vectors) == pytest.approx(pairwise_textrank(vectors), rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_ranking_equals_the_pairwise_ranking(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(100 + seed)
+    article = _random_article(rng)
+    title = rng.choice(["", "Floods in the river delta", " ".join(rng.sample(_VOCABULARY, 4))])
+    exclude = set(rng.sample(range(1, len(article) + 1), min(len(article), rng.randint(0, 3))))
+    ranked = rank_sentences(article, title, exclude=exclude)
+    picked = extract(article, title, n=4, exclude=exclude)
+    monkeypatch.setattr(briefing.extractive, "_textrank", pairwise_textrank)
+    expected = rank_sentences(article, title, exclude=exclude)
+    assert [s.id for s, _ in ranked] == [s.id for s, _ in expected]
+    assert [score for _, score in ranked] == pytest.approx([score for _, score in expected])
+    assert picked == extract(article, title, n=4, exclude=exclude)
+
+
+def test_ranking_of_the_seed_articles_equals_the_pairwise_ranking(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    articles = seed_articles()
+    ranked = [[s.id for s, _ in rank_sentences(a.sentences, a.title)] for a in articles]
+    monkeypatch.setattr(briefing.extractive, "_textrank", pairwise_textrank)
+    assert ranked == [[s.id for s, _ in rank_sentences(a.sentences, a.title)] for a in articles]
+
+
+def test_textrank_of_one_and_of_unlinked_sentences() -> None:
+    assert _textrank([{"a": 1.0}]) == pytest.approx([0.15])
+    assert _textrank([{"a": 1.0}, {"b": 1.0}]) == pytest.approx([0.075, 0.075])
+    # a sentence linked to nothing keeps the teleport share; the linked pair shares the rest
+    linked = _textrank([{"a": 1.0}, {"a": 0.6, "b": 0.8}, {"c": 1.0}])
+    assert linked == pytest.approx(
+        pairwise_textrank([{"a": 1.0}, {"a": 0.6, "b": 0.8}, {"c": 1.0}])
+    )
+    assert linked[2] == pytest.approx(0.05)

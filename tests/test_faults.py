@@ -489,3 +489,63 @@ def test_one_calls_bad_luck_fails_only_its_article_even_before_any_success(
     assert f"not summarized: {titles[0][:60]!r}" in result.stderr
     assert re.search(REASONS[kind].replace("3 attempts", "2 attempts"), result.stderr)
     assert titles[1] in out.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- capacity
+
+
+@pytest.mark.parametrize("fault_server", [{"latency": 0.25}], indirect=True)
+def test_default_settings_reach_sixteen_in_flight_on_a_server_that_takes_many(
+    server: FaultServer,
+) -> None:
+    """A loopback server the provider knows nothing of starts low (it may run one call at
+    a time) and, answering as fast with more at once, is soon sent 16 and more."""
+    llm = OpenAILLM(MODEL, base_url=server.url, read_timeout=PATIENT)  # nothing requested
+    articles = [make_article(f"Story {i}", [f"{s} ({i})" for s in SENTENCES]) for i in range(80)]
+    try:
+        summaries = Summarizer(llm).summarize_all(articles)
+    finally:
+        llm.close()
+    assert [s.status for s in summaries] == ["ok"] * len(articles)
+    assert llm.requested_concurrency is None
+    assert server.max_in_flight >= 16, (server.max_in_flight, llm.capacity.limit)
+    assert llm.capacity.peak >= 16
+
+
+@pytest.mark.parametrize("fault_server", [{"latency": 0.25}], indirect=True)
+def test_overload_halves_the_calls_sent_at_once(server: FaultServer) -> None:
+    server.inject("unavailable", first=2)  # the first call's first two attempts
+    llm = OpenAILLM(MODEL, base_url=server.url, read_timeout=PATIENT, retry=FAST)
+    assert llm.concurrency() == 2  # an unknown loopback server starts low
+    try:
+        summary = Summarizer(llm).summarize(make_article())
+    finally:
+        llm.close()
+    assert summary.status == "ok"
+    # halved on each 503 (2 -> 1, then no lower), one more after the answer: additive
+    # growth from now on, no longer doubling
+    assert llm.capacity.cuts == 2 and llm.concurrency() == 2
+
+
+@pytest.mark.parametrize("fault_server", [{"latency": 0.25}], indirect=True)
+def test_time_in_our_own_queue_never_counts_against_the_read_timeout(
+    server: FaultServer,
+) -> None:
+    """Eight articles, one call at a time, 0.25 s each, a 0.6 s read timeout: the last
+    waits 1.75 s in the provider's queue and still succeeds (its timer starts when sent)."""
+    llm = OpenAILLM(MODEL, base_url=server.url, read_timeout=0.6, retry=FAST, concurrency=1)
+    articles = [make_article(f"Story {i}", [f"{s} ({i})" for s in SENTENCES]) for i in range(8)]
+
+    async def run() -> list[ArticleSummary]:
+        summarizer = Summarizer(llm)
+        try:
+            return list(await asyncio.gather(*(summarizer.asummarize(a) for a in articles)))
+        finally:
+            await llm.aclose()
+
+    started = time.monotonic()
+    summaries = asyncio.run(run())
+    llm.close()
+    assert [s.status for s in summaries] == ["ok"] * 8, [s.error for s in summaries]
+    assert time.monotonic() - started >= 8 * 0.25
+    assert server.max_in_flight == 1 and server.count() == 8

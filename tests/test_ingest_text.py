@@ -246,3 +246,91 @@ def test_meta_lines_without_a_title_stay_in_the_article(
 ) -> None:
     [article] = parse_text_page(page, source="x", reference_time=REF)
     assert (article.byline, article.published, article.text) == (byline, published, text)
+
+
+# A saved article: its headline, then the body. The body opens with short lines (a
+# results link, a disclosure, a kicker) that are longer than the headline.
+_SAVED_TITLE = "Council approves new bus lanes"
+_SAVED_LEAD = [
+    "CLICK HERE FOR THE FULL LIST OF STREETS AFFECTED BY THE NEW BUS LANES",
+    "This post was sponsored by Metro Transit Partners, Inc. All opinions are my own #ad",
+]
+_SAVED_BODY = (
+    "The city council on Tuesday approved bus lanes on six of the busiest streets in the "
+    "centre, after a debate that ran for more than four hours and drew dozens of speakers.\n\n"
+    "Work is expected to start in the spring and to take about a year, officials said."
+)
+
+
+def _saved(variant: str) -> str:
+    lead = "\n\n".join(_SAVED_LEAD)
+    return {
+        "blank line": f"{_SAVED_TITLE}\n\n{lead}\n\n{_SAVED_BODY}\n",
+        "no blank line": f"{_SAVED_TITLE}\n{lead}\n\n{_SAVED_BODY}\n",
+        "byline and date": (
+            f"{_SAVED_TITLE}\nBy Jane Doe | 24 November 2026\n\n{lead}\n\n{_SAVED_BODY}\n"
+        ),
+        "windows line endings": f"{_SAVED_TITLE}\n\n{lead}\n\n{_SAVED_BODY}\n".replace(
+            "\n", "\r\n"
+        ),
+        "leading blank lines": f"\n\n  {_SAVED_TITLE}  \n\n{lead}\n\n{_SAVED_BODY}\n",
+    }[variant]
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "blank line",
+        "no blank line",
+        "byline and date",
+        "windows line endings",
+        "leading blank lines",
+    ],
+)
+def test_saved_article_title_is_its_first_line(variant: str) -> None:
+    [article] = parse_text_page(_saved(variant), source="x", reference_time=REF)
+    assert article.title == _SAVED_TITLE
+    assert article.text.endswith("officials said.")
+    if variant == "byline and date":
+        assert article.byline == "Jane Doe"
+        assert article.published == dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
+
+
+def test_saved_article_file_title_is_its_first_line(tmp_path: Path) -> None:
+    from briefing.ingest.files import load_path
+
+    path = tmp_path / "saved.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + _saved("windows line endings").encode("utf-8"))
+    [article] = load_path(path, reference_time=REF)
+    assert article.title == _SAVED_TITLE
+
+
+@pytest.mark.parametrize(
+    ("first", "title"),
+    [
+        # a site or digest name (1-4 capitalized words) is no headline: the longest wins
+        ("Morning Wire Digest", "Chile's central bank holds rates steady at 5%"),
+        # nor is a one- or two-word logo line
+        ("metro daily", "Chile's central bank holds rates steady at 5%"),
+    ],
+)
+def test_page_starting_with_a_name_keeps_the_longest_title(first: str, title: str) -> None:
+    page = f"{first}\n{title}\nReuters | 2 hours ago\n{_SAVED_BODY}\n"
+    [article] = parse_text_page(page, source="x", reference_time=REF)
+    assert article.title == title
+    assert article.outlet == "Reuters"
+
+
+def test_first_line_title_applies_to_the_first_article_only() -> None:
+    page = (
+        f"{_SAVED_TITLE}\n\n{_SAVED_BODY}\n\nRelated Articles\n\n"
+        "Short teaser line\nFloods close schools across the northern province\n"
+        "3 hours ago\n"
+        "Schools across the northern province were closed on Monday after days of heavy rain "
+        "flooded roads and cut power to thousands of homes, the provincial government said, "
+        "adding that classes would resume once the water had receded and the buildings had "
+        "been checked for damage by engineers.\n"
+    )
+    first, second = parse_text_page(page, source="x", reference_time=REF)
+    assert first.title == _SAVED_TITLE
+    assert second.title == "Floods close schools across the northern province"

@@ -1,4 +1,5 @@
-"""The rate limiter's arithmetic, with an injected clock (nothing here sleeps for real)."""
+"""Client-side pacing, with an injected clock (nothing here sleeps for real): the rate
+limiter's arithmetic, and the calls in flight a server is given (``briefing.llm.capacity``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 
 import pytest
 
+from briefing.llm.capacity import Capacity, Server, identify, is_local
 from briefing.ratelimit import RateLimiter
 
 
@@ -114,3 +116,178 @@ def test_async_acquire_waits_without_blocking() -> None:
 def test_bad_limits_are_refused() -> None:
     with pytest.raises(ValueError):
         RateLimiter(rpm=0)
+
+
+# --------------------------------------------------------------------------- capacity
+
+
+def answers(capacity: Capacity, clock: Clock, seconds: float, n: int | None = None) -> None:
+    """``n`` calls (default: the limit) sent at once, each answered after ``seconds``."""
+    tickets = [capacity.begin() for _ in range(n or capacity.limit)]
+    clock.now += seconds
+    for ticket in tickets:
+        capacity.succeeded(ticket, work=100)
+
+
+def test_a_fixed_capacity_never_moves() -> None:
+    clock = Clock()
+    capacity = Capacity(1, adaptive=False, clock=clock)
+    answers(capacity, clock, 0.1, n=3)
+    capacity.overloaded(capacity.begin(), "timeout")
+    assert capacity.limit == 1 and capacity.peak == 3 and capacity.in_flight == 0
+
+
+def test_fast_answers_double_the_limit_each_round_up_to_the_ceiling() -> None:
+    clock = Clock()
+    capacity = Capacity(2, ceiling=32, clock=clock)
+    seen = []
+    for _ in range(6):
+        answers(capacity, clock, 0.3)
+        seen.append(capacity.limit)
+    assert seen == [4, 8, 16, 32, 32, 32]
+
+
+def test_a_server_that_queues_is_not_sent_more() -> None:
+    """A server running one call at a time answers N calls sent together after 1, 2, ..
+    N service times: the slow ones stop the growth, much slower ones cut it."""
+    clock = Clock()
+    capacity = Capacity(2, ceiling=32, clock=clock)
+    for _ in range(10):  # serial service: 1 s each, whatever was sent
+        tickets = [capacity.begin() for _ in range(capacity.limit)]
+        for ticket in tickets:
+            clock.now += 1.0
+            capacity.succeeded(ticket, work=100)
+    assert capacity.limit <= 3
+
+
+def test_overload_halves_once_per_round() -> None:
+    clock = Clock()
+    capacity = Capacity(16, ceiling=64, clock=clock)
+    tickets = [capacity.begin() for _ in range(16)]
+    for ticket in tickets:  # a burst of 503s from the calls of one round
+        capacity.overloaded(ticket, "HTTP 503")
+    assert capacity.limit == 8 and capacity.cuts == 1
+    capacity.overloaded(capacity.begin(), "timeout")  # a call of the next round
+    assert capacity.limit == 4
+    # after trouble, growth is additive: about one more per round
+    for _ in range(3):
+        answers(capacity, clock, 0.3)
+    assert capacity.limit == 6
+    for _ in range(200):
+        capacity.overloaded(capacity.begin(), "timeout")
+    assert capacity.limit == 1  # never below one
+
+
+def test_an_unused_limit_does_not_grow() -> None:
+    clock = Clock()
+    capacity = Capacity(8, ceiling=64, clock=clock)
+    for _ in range(20):
+        answers(capacity, clock, 0.3, n=2)  # two articles left: 2 of 8 in use
+    assert capacity.limit == 8
+
+
+def test_slower_answers_per_token_are_not_a_reason_to_cut_when_latency_is_ignored() -> None:
+    clock = Clock()
+    capacity = Capacity(16, ceiling=64, latency_aware=False, clock=clock)
+    answers(capacity, clock, 0.1)
+    answers(capacity, clock, 5.0)  # OpenAI on a slow day: still no failures
+    assert capacity.limit == 64
+
+
+@pytest.mark.parametrize(
+    ("models", "props", "url", "kind", "start", "fixed"),
+    [
+        # llama_cpp/server/app.py get_models
+        (
+            {
+                "object": "list",
+                "data": [{"id": "m.gguf", "object": "model", "owned_by": "me", "permissions": []}],
+            },
+            None,
+            "http://127.0.0.1:8000/v1",
+            "llama-cpp-python",
+            1,
+            True,
+        ),
+        # llama.cpp tools/server: /v1/models owned_by "llamacpp", /props total_slots
+        (
+            {
+                "object": "list",
+                "data": [{"id": "m.gguf", "object": "model", "owned_by": "llamacpp"}],
+            },
+            {"total_slots": 4, "default_generation_settings": {"n_ctx": 4096}},
+            "http://127.0.0.1:8080/v1",
+            "llama.cpp",
+            4,
+            True,
+        ),
+        # vLLM's ModelCard
+        (
+            {
+                "object": "list",
+                "data": [
+                    {
+                        "id": "Qwen/Qwen2.5-7B-Instruct",
+                        "object": "model",
+                        "owned_by": "vllm",
+                        "max_model_len": 32768,
+                    }
+                ],
+            },
+            None,
+            "http://10.0.0.5:8000/v1",
+            "vllm",
+            16,
+            False,
+        ),
+        # Ollama: owned_by is the model's namespace
+        (
+            {
+                "object": "list",
+                "data": [{"id": "llama3.2:latest", "object": "model", "owned_by": "library"}],
+            },
+            None,
+            "http://127.0.0.1:11434/v1",
+            "ollama",
+            2,
+            False,
+        ),
+        (None, None, "http://127.0.0.1:1234/v1", "unknown", 2, False),
+        (None, None, "https://llm.example.com/v1", "unknown", 8, False),
+        (None, None, "https://api.openai.com/v1", "openai", 16, False),
+    ],
+)
+def test_servers_are_recognised_from_what_they_answer(
+    models: object, props: object, url: str, kind: str, start: int, fixed: bool
+) -> None:
+    server = identify(models, props, base_url=url)
+    assert server.kind == kind
+    capacity = server.capacity()
+    assert capacity.limit == start and capacity.adaptive is not fixed
+
+
+def test_what_servers_say_of_their_context() -> None:
+    vllm = {"data": [{"id": "a", "owned_by": "vllm", "max_model_len": 32768}]}
+    assert identify(vllm, None, base_url="http://h/v1").context_window == 32768
+    props = {"total_slots": 2, "default_generation_settings": {"n_ctx": 4096}}
+    server = identify(None, props, base_url="http://h/v1")
+    assert (server.kind, server.slots, server.context_window) == ("llama.cpp", 2, 4096)
+    assert Server("unknown").context_window is None
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://127.0.0.1:8080/v1", True),
+        ("http://localhost:11434/v1", True),
+        ("http://[::1]:8000/v1", True),
+        ("http://192.168.1.20:8000/v1", True),
+        ("http://ollama:11434/v1", True),
+        ("http://gpu-box.lan:8000/v1", True),
+        ("https://api.openai.com/v1", False),
+        ("https://llm.example.com/v1", False),
+        ("http://8.8.8.8/v1", False),
+    ],
+)
+def test_local_servers(url: str, local: bool) -> None:
+    assert is_local(url) is local

@@ -21,7 +21,7 @@ from briefing.config import load_config
 from briefing.limits import RunLimits
 from briefing.llm.base import Message
 from briefing.llm.fake import FakeLLM, faithful_reply
-from briefing.models import Article, Region, Sentence, Usage
+from briefing.models import Article, ArticleSummary, Region, Sentence, Usage
 from briefing.render import render_json, render_markdown
 from briefing.request import BriefRequest
 from briefing.runner import Loaded, Runner
@@ -232,3 +232,30 @@ def test_a_bad_environment_number_is_one_line(monkeypatch: pytest.MonkeyPatch) -
         result.stderr.strip()
         == "briefing: error: BRIEFING_THREADS must be a whole number, not 'abc'."
     )
+
+
+def test_an_unchanged_rerun_does_no_grounding_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import briefing.grounding
+
+    calls: list[str] = []
+    real = briefing.grounding.ground
+
+    def counting(summary: ArticleSummary, article: Article, **kwargs: str) -> ArticleSummary:
+        calls.append(article.title)
+        return real(summary, article, **kwargs)
+
+    monkeypatch.setattr(briefing.grounding, "ground", counting)
+    items = [article(*EUROPE), article(*MIDEAST)]
+    request = BriefRequest(inputs=(), synthesize=False, run=RunSettings(cache_dir=tmp_path))
+    with Runner(request, llm=FakeLLM().enqueue(reply, reply)) as runner:
+        first = runner.summaries(Loaded(items))
+    assert sorted(calls) == sorted(a.title for a in items)
+    calls.clear()
+    with Runner(request, llm=FakeLLM()) as runner:  # no reply queued: no call may be made
+        again = runner.summaries(Loaded(items))
+    assert calls == []
+    assert [s.content for s in again] == [s.content for s in first]
+    assert [s.grounding for s in again] == [s.grounding for s in first]
+    assert all(s.cached and s.usage == Usage() for s in again)

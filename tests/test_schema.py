@@ -86,7 +86,7 @@ def test_plain_json_mode_puts_the_outline_in_the_system_message() -> None:
     messages = [Message("system", "Summarize."), Message("user", "<article>x</article>")]
     for mode, outlined in [("json_schema", False), ("json_object_plain", True), ("none", True)]:
         llm = OpenAILLM("m", api_key="k", base_url="http://127.0.0.1:9/v1", structured=mode)
-        request = llm._request(messages, schema, "article_summary", 100)
+        request = llm._request(mode, messages, schema, "article_summary", 100)
         system = request["messages"][0]["content"]
         assert system.startswith("Summarize.")
         assert ("Answer with one JSON object: {" in system) is outlined

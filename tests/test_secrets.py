@@ -145,16 +145,29 @@ class OpenAIStub:
         self.status = status
         self.echo_auth = echo_auth
         self.authorizations: list[str] = []
+        #: the Authorization header of every GET (the provider's model query)
+        self.model_queries: list[str] = []
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # the provider asks which model is served
+                stub.model_queries.append(self.headers.get("Authorization", ""))
+                if self.path.split("?", 1)[0].rstrip("/").endswith("/models"):
+                    status, body, headers = stub.answer(None, self.headers.get("Authorization"))
+                else:
+                    status, body, headers = 404, {"error": {"message": "not found"}}, {}
+                self._send(status, body, headers)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 request = json.loads(self.rfile.read(length) or b"{}")
                 stub.authorizations.append(self.headers.get("Authorization", ""))
                 status, body, headers = stub.answer(request, self.headers.get("Authorization"))
+                self._send(status, body, headers)
+
+            def _send(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -178,8 +191,9 @@ class OpenAIStub:
         self.headers: dict[str, str] = {}
 
     def answer(
-        self, request: dict[str, Any], authorization: str | None
+        self, request: dict[str, Any] | None, authorization: str | None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """The answer to a chat request, or (``request`` None) to ``GET /models``."""
         if self.status == 401:
             key = (authorization or "").removeprefix("Bearer ")
             masked = f"{key[:8]}{'*' * 16}{key[-4:]}"  # what api.openai.com answers
@@ -190,6 +204,8 @@ class OpenAIStub:
             if self.echo_auth:
                 message += f" (request had Authorization: {authorization})"
             return self.status, {"error": {"message": message}}, self.headers
+        if request is None:
+            return 200, {"object": "list", "data": [{"id": "stub-model"}]}, {}
         synthesis = any(
             str(m.get("content", "")).startswith("Region:") for m in request.get("messages", [])
         )
@@ -352,7 +368,9 @@ def test_a_brief_through_a_server_writes_the_key_nowhere(
     assert first.exit_code in (0, 10), exception_text(first.exception) or first.output
     assert again.exit_code == first.exit_code
     # the key really went where it belongs: BRIEFING_API_KEY, never OPENAI_API_KEY
-    assert stub.authorizations and set(stub.authorizations) == {f"Bearer {BRIEFING_KEY}"}
+    assert (stub.authorizations + stub.model_queries) and set(
+        (stub.authorizations + stub.model_queries)
+    ) == {f"Bearer {BRIEFING_KEY}"}
     assert (out / "brief.pdf").stat().st_size > 1000
     assert list(cache.rglob("*.sqlite*")) or list(cache.rglob("*.db*")), list(cache.rglob("*"))
     check_everywhere(
@@ -383,7 +401,7 @@ def test_send_builds_and_mails_without_writing_a_secret(
         dry = run_cli(*args, "--dry-run", tmp_path / "eml")
     assert sent.exit_code == 0, exception_text(sent.exception) or sent.output
     assert dry.exit_code == 0, exception_text(dry.exception) or dry.output
-    assert set(stub.authorizations) == {f"Bearer {BRIEFING_KEY}"}
+    assert set((stub.authorizations + stub.model_queries)) == {f"Bearer {BRIEFING_KEY}"}
     assert srv.handler.logins == [(USER, CANARY_PASSWORD)]  # AUTH really happened
     assert len(srv.handler.received) == 1
     received = mail_parts("the mail as received", srv.handler.received[0].data)
@@ -434,7 +452,9 @@ def test_a_failing_server_gets_no_key_into_errors_or_logs(
             "brief", ARTICLE, "--out", out / "brief.md", "--json", out / "brief.json",
             "--cache-dir", tmp_path / "cache", "-vv",
         )  # fmt: skip
-    assert stub.authorizations and set(stub.authorizations) == {f"Bearer {BRIEFING_KEY}"}
+    assert (stub.authorizations + stub.model_queries) and set(
+        (stub.authorizations + stub.model_queries)
+    ) == {f"Bearer {BRIEFING_KEY}"}
     if status == 401:  # nothing can work: the run stops, and with RAISE_ERRORS it raises
         assert isinstance(result.exception, ProviderError), result.output
         assert "rejected the API key (HTTP 401)" in str(result.exception)
@@ -489,7 +509,7 @@ def test_a_real_process_prints_no_key_in_its_traceback_or_debug_log(
             cwd=tmp_path,
             timeout=120,
         )
-    assert set(stub.authorizations) == {f"Bearer {BRIEFING_KEY}"}
+    assert set((stub.authorizations + stub.model_queries)) == {f"Bearer {BRIEFING_KEY}"}
     assert b"Traceback (most recent call last)" in proc.stderr
     assert b"briefing: DEBUG:" in proc.stderr  # -vv reached the logging set-up
     assert b"ProviderError" in proc.stderr and proc.returncode == 1
@@ -584,8 +604,9 @@ def test_a_cassette_recorded_with_the_project_config_holds_no_key(
     assert set(stub.authorizations[:2] + echo.authorizations) == {f"Bearer {BRIEFING_KEY}"}
     data = cassette.read_bytes()
     assert_clean("the cassette", data, (*SECRETS, cookie))
-    interactions = yaml.safe_load(data)["interactions"]
+    recorded = yaml.safe_load(data)["interactions"]
+    interactions = [i for i in recorded if i["request"]["uri"].endswith("/v1/chat/completions")]
     assert [i["response"]["status"]["code"] for i in interactions] == [200, 200, 200, 500]
-    assert all(i["request"]["uri"].endswith("/v1/chat/completions") for i in interactions)
+    assert all(i["request"]["uri"].split("?")[0].endswith("/v1/models") for i in recorded[:1])
     echoed = interactions[-1]["response"]["body"]["string"]
     assert "(request had Authorization: Bearer [REDACTED])" in str(echoed)

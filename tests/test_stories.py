@@ -197,3 +197,29 @@ def test_grouping_without_numpy_is_the_same(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(briefing.stories, "VECTORIZE_FROM", 0)
     monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy -> ImportError
     assert _ids(group_stories(summaries)) == expected
+
+
+def test_text_vectors_are_the_ones_stories_computed_before() -> None:
+    """The TF-IDF vectors, now from ``briefing.textsim`` (shared with extractive ranking),
+    are bit for bit the ones this module computed with its own copy before."""
+    import math
+    from collections import Counter
+
+    from briefing.extractive import content_words
+    from briefing.stories import _country_stems
+
+    rng = random.Random(9)
+    topics = [rng.sample(_WORDS, 5) for _ in range(4)]
+    summaries = [_random_summary(rng, i, topics) for i in range(60)]
+    skip = _country_stems()
+    docs = [Counter(w for w in content_words(_text(s)) if w not in skip) for s in summaries]
+    df: Counter[str] = Counter()
+    for doc in docs:
+        df.update(doc.keys())
+    expected = []
+    for doc in docs:
+        n = len(docs)
+        vector = {w: tf * (math.log((1 + n) / (1 + df[w])) + 1) for w, tf in doc.items()}
+        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+        expected.append({w: v / norm for w, v in vector.items()})
+    assert [f.vector for f in _features(summaries)] == expected

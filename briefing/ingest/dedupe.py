@@ -33,7 +33,7 @@ import datetime as dt
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import chain, compress
 
 from briefing.models import Article, SourceRef
@@ -127,7 +127,7 @@ def _groups(
     if rare_limit is None:  # measured: the bits and the index then cost about alike
         rare_limit = max(8, math.isqrt(n) // 2)
     rare_set = {h for h, count in df.items() if 1 < count <= rare_limit}
-    bit_of = {h: 1 << b for b, h in enumerate(h for h, c in df.items() if c > rare_limit)}
+    bit_of = {h: b for b, h in enumerate(h for h, c in df.items() if c > rare_limit)}
     common_set = frozenset(bit_of)
     postings: dict[int, list[int]] = {h: [] for h in rare_set}
     rare: list[frozenset[int]] = []
@@ -140,7 +140,7 @@ def _groups(
         rare.append(mine)
         common = own & common_set
         n_common.append(len(common))
-        bits.append(sum(map(bit_of.__getitem__, common)))  # distinct bits: sum = or
+        bits.append(_bitmask(map(bit_of.__getitem__, common)))
     beta = _min_share(threshold)
     # "smaller" is by (size, index): each pair is looked at from its smaller side only
     by_size = sorted(range(n), key=lambda i: len(shingles[i]))
@@ -189,6 +189,19 @@ def _groups(
     for i in range(n):
         groups[find(i)].append(i)
     return sorted(groups.values())
+
+
+def _bitmask(positions: Iterable[int]) -> int:
+    """The integer whose set bits are ``positions``, in time linear in its size (a sum of
+    ``1 << b`` costs the length of the sum at every term, and the powers of two of many
+    common shingles take memory quadratic in their number)."""
+    bits = list(positions)
+    if not bits:
+        return 0
+    mask = bytearray((max(bits) >> 3) + 1)
+    for b in bits:
+        mask[b >> 3] |= 1 << (b & 7)
+    return int.from_bytes(mask, "little")
 
 
 def _merge(copies: list[Article]) -> Article:

@@ -37,30 +37,27 @@ from __future__ import annotations
 import re
 
 from briefing.models import Sentence
+from briefing.textsim import wordset
 
 __all__ = ["sentence_texts", "split_sentences"]
 
 
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
 #: Titles and ranks: followed by a name, never the end of a sentence.
-_TITLES = _wordset("""
+_TITLES = wordset("""
     mr mrs ms mx dr prof gen lt col maj capt cpt sgt adm cmdr cdr brig gov sen rep rev fr
     st sr jr hon pres supt insp det cpl pvt messrs mme mlle mgr ald atty amb sec gens
     """)
 #: Abbreviations that never end a sentence (whatever follows).
-_NEVER_FINAL = _wordset("e.g i.e vs v approx cf ca viz z.b bzw u.a")
+_NEVER_FINAL = wordset("e.g i.e vs v approx cf ca viz z.b bzw u.a")
 #: Abbreviations that never end a sentence before a number ("No. 10", "Fig. 3").
-_NUMBERED = _wordset("no nos nr vol fig pp art op p")
+_NUMBERED = wordset("no nos nr vol fig pp art op p")
 #: Abbreviations that end a sentence only before a usual sentence opener.
-_AMBIGUOUS = _wordset("""
+_AMBIGUOUS = wordset("""
     inc corp co ltd plc llc bros dept est etc jan feb mar apr jun jul aug sep sept oct nov dec
     mon tue tues wed thu thur thurs fri sat sun ft mt km kg oz lb lbs min max govt univ
     """)
 #: Words that usually open a sentence (decide the ambiguous cases above).
-_OPENERS = _wordset("""
+_OPENERS = wordset("""
     A An The This That These Those There Then Thus Here He She It We They I You His Her Its
     Their Our My But And Or So Yet Still In On At As After Before When While If Although
     Though Since Because For From With Without By To Of Meanwhile However Moreover Also

@@ -20,7 +20,9 @@ stories, all wrapped in site furniture. :func:`parse_text_page` works line by li
    furniture until a meta line, or a short title followed by a long (40+ word)
    paragraph, starts a new article; teaser lists (titles without bodies) are dropped.
 3. **Read each article's header** (the lines before its first body paragraph): the
-   title is the longest short line that is not an outlet name; the outlet is the label
+   title is the page's first line when that is a short line of 3+ words and no name (a
+   saved article starts with its headline; short lines after it are the body's lead),
+   else the longest short line that is not an outlet name; the outlet is the label
    (``- France 24``), else a short (1-4 word) line beside a time or label, else it is
    inferred from the body (below); the publication time is the first date or relative
    time (resolved against ``reference_time``; a date without a time zone is taken as
@@ -59,6 +61,7 @@ from dataclasses import dataclass, field
 
 from briefing.ingest.sentences import split_sentences
 from briefing.models import Article
+from briefing.textsim import wordset
 
 __all__ = ["clean_body", "make_article", "parse_date", "parse_text_page"]
 
@@ -67,10 +70,6 @@ MIN_TRAILING_WORDS = 40
 _MAX_SHORT_WORDS = 25  # longest title
 _MAX_HEADING_WORDS = 12  # longest sub-heading inside a body
 _MAX_OUTLET_WORDS = 4
-
-
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
 
 
 # --------------------------------------------------------------------------- chrome
@@ -210,7 +209,7 @@ _BYLINE = re.compile(
     re.IGNORECASE,
 )
 _LABEL = re.compile(r"^(?:[-\u2013\u2014•|]|source:|via)\s*(?P<name>[^\W_][^\n]{0,60})$", re.I)
-_MINOR_WORDS = _wordset("of the and de la le du des al el for on in at news & - 's")
+_MINOR_WORDS = wordset("of the and de la le du des al el for on in at news & - 's")
 
 
 @dataclass
@@ -263,9 +262,10 @@ def parse_text_page(
     """
     ref = _aware(reference_time or dt.datetime.now(dt.UTC))
     lines = [_classify(line, ref) for line in _unwrap(_normalize(text).split("\n"))]
+    lead = _lead_title(lines)
     articles = []
     for segment in _segments(lines):
-        article = _to_article(segment, source=source, url=url)
+        article = _to_article(segment, source=source, url=url, lead=lead)
         if article is not None:
             articles.append(article)
     return articles
@@ -596,7 +596,24 @@ def _merge_untitled(segments: list[_Segment]) -> list[_Segment]:
 # --------------------------------------------------------------------------- articles
 
 
-def _to_article(segment: _Segment, *, source: str, url: str | None) -> Article | None:
+def _lead_title(lines: list[_Line]) -> _Line | None:
+    """The page's first line when it reads as a headline: the title of a saved article.
+
+    A file that starts with a short line of 3+ words that is no name (not "The Northern
+    Ledger", "Morning Wire Digest") starts with its title; short lines after it (a
+    kicker, "CLICK FOR FULL RESULTS", a disclosure) are the body's lead, however long.
+    """
+    first = next((line for line in lines if line.kind is not _Kind.BLANK), None)
+    if first is None or first.kind is not _Kind.SHORT:
+        return None
+    if _words(first.text) < 3 or _is_name(first.text):
+        return None
+    return first
+
+
+def _to_article(
+    segment: _Segment, *, source: str, url: str | None, lead: _Line | None = None
+) -> Article | None:
     meta = _Meta()
     label_names: set[str] = set()
     shorts: list[tuple[int, _Line]] = []
@@ -610,7 +627,8 @@ def _to_article(segment: _Segment, *, source: str, url: str | None) -> Article |
         elif line.kind is _Kind.SHORT:
             shorts.append((i, line))
     candidates = [(i, s) for i, s in shorts if s.text.lower() not in label_names]
-    title_line = max(candidates, key=lambda c: _words(c[1].text), default=None)
+    leading = [c for c in candidates if c[1] is lead]  # the file's first line
+    title_line = max(leading or candidates, key=lambda c: _words(c[1].text), default=None)
     if meta.outlet is None:
         meta.outlet = _outlet_line(segment.header, shorts, title_line)
 
@@ -735,7 +753,7 @@ KNOWN_OUTLETS: dict[str, str] = {
     "Al-Monitor": "Al-Monitor", "Arab News": "Arab News",
 }  # fmt: skip
 #: All-capitals words that are organizations or places, not outlets ("told NATO").
-_NOT_OUTLETS = _wordset(
+_NOT_OUTLETS = wordset(
     "US USA UK EU UN UAE NATO IAEA WHO ICC ICJ IMF OPEC CIA FBI NSA MP MPS PM CEO TV AI "
     "IDF IRGC ISIS IS G7 G20 ASEAN AU OSCE UNHCR UNICEF UNRWA WFP NGO NGOS HRW OK"
 )
@@ -754,7 +772,7 @@ _SELF_ATTRIBUTION = re.compile(
 )
 _TOLD_ACRONYM = re.compile(r"\btold\s+(?:the\s+)?(?P<acr>[A-Z][A-Z0-9]{1,5})\b(?P<after>\W*\w*)")
 #: Words that may follow "told XYZ" when XYZ is an outlet ("told AFP on Monday").
-_AFTER_OUTLET = _wordset(
+_AFTER_OUTLET = wordset(
     "on that in last this by at after before when while during from over via and earlier "
     "late recently"
 )

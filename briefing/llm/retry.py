@@ -3,8 +3,15 @@
 The openai SDK's own retries are switched off (``max_retries=0``) so this is the only
 layer that retries: 429, 5xx, timeouts, dropped connections, and answers that are not a
 chat completion at all (``TransientError``). A call never starts an attempt, nor sleeps,
-past ``RetryPolicy.max_elapsed`` (providers also shorten the last attempt's read timeout
-to what is left, see ``briefing.llm.openai``).
+past ``RetryPolicy.max_elapsed`` from when its first attempt was sent (time waiting in the
+client's own queue is not counted; providers also shorten the last attempt's read timeout
+to what is left, see ``briefing.llm.openai``). A 503 saying the model is still loading is
+waited out within that budget without using up attempts.
+
+Which errors mean what is decided here too: ``is_format_rejection`` (the server refused
+the output format: step down the structured-output ladder, never retry),
+``is_quota_exhausted`` (no retry fixes it), ``error_message``/``one_line`` (a server's
+message, fit for a one-line error: never its traceback).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,8 +30,6 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception,
-    stop_after_attempt,
-    stop_before_delay,
     wait_random_exponential,
 )
 
@@ -82,14 +88,81 @@ def is_quota_exhausted(exc: BaseException) -> bool:
     return code == "insufficient_quota"
 
 
+#: words that name the output format in a server's error message
+_FORMAT_WORDS = ("response_format", "json_schema", "guided_json", "structured output")
+#: how a pydantic / FastAPI validation error reads (llama-cpp-python's server answers a
+#: response_format it does not know with a 500 carrying one)
+_VALIDATION_RE = re.compile(
+    r"validation error|'loc':|\"loc\":|literal_error|input should be", re.IGNORECASE
+)
+#: where a validation error points at: a ``loc`` holding response_format
+_FORMAT_LOC_RE = re.compile(r"""['"]loc['"]:\s*[\[(][^\])]*response_format""")
+_TRACEBACK = "traceback (most recent call last)"
+_STACK_LINE = re.compile(r'File "[^"]*", line \d+')
+
+
+def error_message(exc: BaseException) -> str:
+    """The message a server put in its error body (OpenAI's ``error.message``, FastAPI's
+    ``detail``, a plain-text body), else ``str(exc)``; may be long or span lines."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+        if isinstance(inner, str) and inner.strip():
+            return inner  # Ollama's native {"error": "..."}
+        if body.get("detail"):
+            return str(body["detail"])
+    elif isinstance(body, str) and body.strip():
+        return body
+    return str(exc)
+
+
+def one_line(text: str, limit: int = 160) -> str:
+    """``text`` fit for a one-line error: a Python traceback becomes its last line (the
+    exception), stack lines (``File "...", line N``) and what follows them are dropped,
+    whitespace runs become one space, and it is cut at ``limit``."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if _TRACEBACK in text.lower():
+        lines = lines[-1:]
+    else:
+        stack = next((i for i, line in enumerate(lines) if _STACK_LINE.match(line)), None)
+        if stack is not None:
+            lines = lines[:stack] or lines[-1:]
+    text = " ".join(" ".join(lines).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def is_format_rejection(exc: BaseException) -> bool:
-    """True when a server refused the request's ``response_format`` (some servers, e.g.
-    llama-cpp-python's, answer a 500 with a validation message instead of a 400)."""
+    """True when a server refused the request's ``response_format`` itself: a 400/422
+    whose error names it (or ``json_schema``), or llama-cpp-python's 500 whose body is
+    the pydantic validation error of a ``response_format`` it does not know.
+
+    Never a timeout, a dropped connection or a 5xx under load, nor a 500 carrying a
+    traceback that merely mentions response_format somewhere: stepping down the format
+    for those would make the rest of the run ask for free text because of one bad minute.
+    """
     status = getattr(exc, "status_code", None)
     if status not in (400, 422, 500):
         return False
-    text = str(getattr(exc, "body", None) or exc).lower()
-    return "response_format" in text or "json_schema" in text
+    message = error_message(exc)
+    lowered = message.lower()
+    if _TRACEBACK in lowered:
+        return False
+    param = getattr(exc, "param", None)
+    if not (param == "response_format" or any(word in lowered for word in _FORMAT_WORDS)):
+        return False
+    if status == 500:
+        return bool(_VALIDATION_RE.search(message) and _FORMAT_LOC_RE.search(message))
+    return True
+
+
+def is_model_loading(exc: BaseException | None) -> bool:
+    """True for a 503 saying the model is still loading (llama.cpp's server answers
+    "Loading model" until it is ready): worth waiting for, not an attempt used up."""
+    if getattr(exc, "status_code", None) != 503 or exc is None:
+        return False
+    return "loading" in error_message(exc).lower()
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:
@@ -134,6 +207,9 @@ class _Wait:
 def _log_retry(state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
     wait = state.next_action.sleep if state.next_action else 0.0
+    if is_model_loading(exc):  # expected while a server starts: not a warning
+        log.info("the server is still loading its model; asking again in %.1fs", wait)
+        return
     log.warning(
         "model call failed (%s); retry %d in %.1fs", _describe(exc), state.attempt_number, wait
     )
@@ -146,14 +222,40 @@ def _describe(exc: BaseException | None) -> str:
     return f"HTTP {status}" if status else type(exc).__name__
 
 
+class _Stop:
+    """Stop after ``max_attempts`` failures (a "model loading" 503 does not count: the
+    server is starting, not failing), or when the next wait would end past the call's
+    deadline (``deadline()``: monotonic seconds, set when its first attempt was sent;
+    without one, ``max_elapsed`` from the first attempt)."""
+
+    def __init__(self, policy: RetryPolicy, deadline: Callable[[], float | None] | None) -> None:
+        self.policy = policy
+        self.deadline = deadline
+        self.failures = 0
+
+    def __call__(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if not is_model_loading(exc):
+            self.failures += 1
+        if self.failures >= self.policy.max_attempts:
+            return True
+        end = self.deadline() if self.deadline is not None else None
+        if end is None:
+            end = state.start_time + self.policy.max_elapsed
+        return time.monotonic() + (state.upcoming_sleep or 0.0) >= end
+
+
 def call_with_retries(
     fn: Callable[[], T],
     policy: RetryPolicy,
     *,
     sleep: Callable[[float], Any] = time.sleep,
+    deadline: Callable[[], float | None] | None = None,
 ) -> T:
-    """Run ``fn`` under ``policy``; the last error propagates unchanged."""
-    return Retrying(sleep=sleep, **_retry_options(policy))(fn)
+    """Run ``fn`` under ``policy``; the last error propagates unchanged. ``deadline``:
+    when the call's time budget ends (monotonic), known once its first attempt is sent,
+    so time spent waiting in the client's own queue is not counted."""
+    return Retrying(sleep=sleep, **_retry_options(policy, deadline))(fn)
 
 
 async def acall_with_retries(
@@ -161,19 +263,22 @@ async def acall_with_retries(
     policy: RetryPolicy,
     *,
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    deadline: Callable[[], float | None] | None = None,
 ) -> T:
     """``call_with_retries`` for coroutines: the same policy, waits without blocking."""
-    retrying = AsyncRetrying(sleep=sleep, **_retry_options(policy))
+    retrying = AsyncRetrying(sleep=sleep, **_retry_options(policy, deadline))
     result: T = await retrying(fn)
     return result
 
 
-def _retry_options(policy: RetryPolicy) -> dict[str, Any]:
+def _retry_options(
+    policy: RetryPolicy, deadline: Callable[[], float | None] | None = None
+) -> dict[str, Any]:
     return {
         "retry": retry_if_exception(is_transient),
         "wait": _Wait(policy),
         # never sleep into, nor start an attempt after, the call's time budget
-        "stop": stop_after_attempt(policy.max_attempts) | stop_before_delay(policy.max_elapsed),
+        "stop": _Stop(policy, deadline),
         "before_sleep": _log_retry,
         "reraise": True,
     }
