@@ -104,7 +104,8 @@ _MODEL_OPTION_DECORATORS = [
     click.option(
         "--timeout",
         type=click.FloatRange(min=1),
-        help="Read timeout of one attempt, seconds (default 120). [env BRIEFING_TIMEOUT]",
+        help="Read timeout of one attempt, seconds (default 120; 300 for a local server). "
+        "[env BRIEFING_TIMEOUT]",
     ),
     click.option(
         "--prompts-dir",

@@ -58,8 +58,9 @@ class ModelSettings:
     #: OPENAI_BASE_URL (gets OPENAI_API_KEY when both are set)
     env_base_url: str | None = None
     context_window: int | None = None
-    #: read timeout of one attempt, seconds
-    timeout: float = 120.0
+    #: read timeout of one attempt, seconds (None: 120 for remote servers, 300 for a
+    #: server on this machine or network, which may write slowly on a CPU)
+    timeout: float | None = None
     max_attempts: int = 5
     #: force a structured-output mode (remote servers); None: the best the server takes
     structured: str | None = None
@@ -130,7 +131,7 @@ def model_settings(env: Mapping[str, str] | None = None) -> ModelSettings:
         model_path=_path(env, "BRIEFING_MODEL_PATH"),
         env_base_url=env.get("OPENAI_BASE_URL", "").strip() or None,
         context_window=_number(env, "BRIEFING_CONTEXT_WINDOW", int),
-        timeout=_number(env, "BRIEFING_TIMEOUT", float) or 120.0,
+        timeout=_number(env, "BRIEFING_TIMEOUT", float),
         max_attempts=_number(env, "BRIEFING_MAX_ATTEMPTS", int) or 5,
         structured=_choice(env, "BRIEFING_STRUCTURED", STRUCTURED_MODES),
         n_ctx=_number(env, "BRIEFING_N_CTX", int),

@@ -369,7 +369,7 @@ def test_a_brief_through_a_server_writes_the_key_nowhere(
     assert again.exit_code == first.exit_code
     # the key really went where it belongs: BRIEFING_API_KEY, never OPENAI_API_KEY
     assert (stub.authorizations + stub.model_queries) and set(
-        (stub.authorizations + stub.model_queries)
+        stub.authorizations + stub.model_queries
     ) == {f"Bearer {BRIEFING_KEY}"}
     assert (out / "brief.pdf").stat().st_size > 1000
     assert list(cache.rglob("*.sqlite*")) or list(cache.rglob("*.db*")), list(cache.rglob("*"))
@@ -401,7 +401,7 @@ def test_send_builds_and_mails_without_writing_a_secret(
         dry = run_cli(*args, "--dry-run", tmp_path / "eml")
     assert sent.exit_code == 0, exception_text(sent.exception) or sent.output
     assert dry.exit_code == 0, exception_text(dry.exception) or dry.output
-    assert set((stub.authorizations + stub.model_queries)) == {f"Bearer {BRIEFING_KEY}"}
+    assert set(stub.authorizations + stub.model_queries) == {f"Bearer {BRIEFING_KEY}"}
     assert srv.handler.logins == [(USER, CANARY_PASSWORD)]  # AUTH really happened
     assert len(srv.handler.received) == 1
     received = mail_parts("the mail as received", srv.handler.received[0].data)
@@ -453,7 +453,7 @@ def test_a_failing_server_gets_no_key_into_errors_or_logs(
             "--cache-dir", tmp_path / "cache", "-vv",
         )  # fmt: skip
     assert (stub.authorizations + stub.model_queries) and set(
-        (stub.authorizations + stub.model_queries)
+        stub.authorizations + stub.model_queries
     ) == {f"Bearer {BRIEFING_KEY}"}
     if status == 401:  # nothing can work: the run stops, and with RAISE_ERRORS it raises
         assert isinstance(result.exception, ProviderError), result.output
@@ -509,7 +509,7 @@ def test_a_real_process_prints_no_key_in_its_traceback_or_debug_log(
             cwd=tmp_path,
             timeout=120,
         )
-    assert set((stub.authorizations + stub.model_queries)) == {f"Bearer {BRIEFING_KEY}"}
+    assert set(stub.authorizations + stub.model_queries) == {f"Bearer {BRIEFING_KEY}"}
     assert b"Traceback (most recent call last)" in proc.stderr
     assert b"briefing: DEBUG:" in proc.stderr  # -vv reached the logging set-up
     assert b"ProviderError" in proc.stderr and proc.returncode == 1

@@ -42,7 +42,6 @@ import asyncio
 import functools
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -177,14 +176,14 @@ class OpenAILLM:
     ) -> None:
         import openai
 
-        forced = structured or os.environ.get("BRIEFING_STRUCTURED") or None
+        forced = structured or None  # (BRIEFING_STRUCTURED: briefing.settings)
         if forced is not None and forced not in STRUCTURED_MODES:
             raise ConfigError(
                 f"Unknown structured-output mode {forced!r}; use one of {STRUCTURED_MODES}."
             )
         client_given = client is not None
         if read_timeout is None:  # a local model may take minutes to write an answer
-            where = base_url or os.environ.get("OPENAI_BASE_URL") or ""
+            where = base_url or ""
             read_timeout = LOCAL_READ_TIMEOUT if is_local(where) else DEFAULT_READ_TIMEOUT
         if client is None:
             if not api_key:
@@ -221,7 +220,7 @@ class OpenAILLM:
         self._async_sleep = async_sleep
         self._structured: str | None = forced
         if forced is not None:
-            source = "set by the caller" if structured else "BRIEFING_STRUCTURED"
+            source = "BRIEFING_STRUCTURED or the caller"
             log.info("response format %s at %s (%s)", forced, self.base_url, source)
         #: paces requests and tokens per minute; told about 429s (None: no pacing)
         self.limiter = limiter
