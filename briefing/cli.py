@@ -78,12 +78,8 @@ def summarize(
         loaded = runner.load()
         if not loaded.articles:
             raise InputError(f"No article found in {source}.")
-        progress = Progress(len(loaded.articles))
-        runner.on_summary = progress
-        try:
-            summaries = runner.summaries(loaded)
-        finally:
-            progress.end()
+        with Progress(len(loaded.articles)) as progress:
+            summaries = runner.with_progress(progress, lambda: runner.summaries(loaded))
     if as_json:
         click.echo(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
     else:
@@ -202,12 +198,8 @@ def brief(
     with Runner(request, stdin=sys.stdin) as runner:
         loaded = runner.load()
         report_skipped(loaded)
-        progress = Progress(len(loaded.articles))
-        runner.on_summary = progress
-        try:
-            result = runner.brief(loaded)
-        finally:
-            progress.end()
+        with Progress(len(loaded.articles)) as progress:
+            result = runner.with_progress(progress, lambda: runner.brief(loaded))
     printed, written = write_outputs(result.briefing, request.outputs)
     if printed is not None:
         click.echo(printed)
@@ -346,11 +338,8 @@ def eval_(
     request = BriefRequest(inputs=inputs, model=model, run=run)
     with Runner(request, stdin=sys.stdin) as runner:
         loaded = runner.load()
-        runner.on_summary = progress = Progress(len(loaded.articles))
-        try:
-            summaries = runner.summaries(loaded)
-        finally:
-            progress.end()
+        with Progress(len(loaded.articles)) as progress:
+            summaries = runner.with_progress(progress, lambda: runner.summaries(loaded))
     refs = load_references(references, loaded.articles) if references else None
     report = evaluate(loaded.articles, summaries, refs)
     if as_json:

@@ -237,7 +237,10 @@ class Progress:
             if self.done == self.total:
                 click.echo("", err=True)
 
-    def end(self) -> None:
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         """Leave the progress line (e.g. on an interrupt) so the next message is clean."""
         if self.enabled and self.done < self.total:
             click.echo("", err=True)

@@ -299,15 +299,7 @@ class Profile(_Strict):
         from briefing.request import Outputs
 
         paths = self.output_paths(date)
-        if not paths:
-            return Outputs()
-        return Outputs(
-            markdown=paths.get("md"),
-            html=paths.get("html"),
-            pdf=paths.get("pdf"),
-            json=paths.get("json"),
-            print_markdown=False,
-        )
+        return Outputs.of(paths) if paths else Outputs()
 
     def output_paths(self, date: dt.date) -> dict[Format, Path]:
         """``{format: output_dir/brief-DATE.EXT}`` for ``brief --profile``, creating the dir.

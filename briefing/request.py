@@ -9,9 +9,10 @@ made again. The runner opens the model, the cache and the limits from it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from briefing.errors import ConfigError
 from briefing.models import Region
@@ -46,7 +47,11 @@ class Outputs:
         cls, directory: Path, formats: Sequence[str], stem: str = "brief", **options: object
     ) -> Outputs:
         """``directory/STEM.EXT`` for each of ``formats`` (nothing printed)."""
-        paths = {fmt: directory / f"{stem}.{fmt}" for fmt in formats}
+        return cls.of({fmt: directory / f"{stem}.{fmt}" for fmt in formats}, **options)
+
+    @classmethod
+    def of(cls, paths: Mapping[Any, Path], **options: object) -> Outputs:
+        """The files ``{format: path}`` (nothing printed)."""
         return cls(
             markdown=paths.get("md"),
             html=paths.get("html"),

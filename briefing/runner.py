@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from briefing.errors import InputError, Interrupted, ProviderError
 from briefing.models import Article, ArticleSummary, Briefing, Section
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from briefing.llm.base import LLM
     from briefing.models import RunReport
     from briefing.prompts import Prompts
+    from briefing.structured import Plan
     from briefing.summarize import Summarizer
     from briefing.synthesis import SynthesisResult
 
@@ -46,6 +47,7 @@ __all__ = ["BriefRun", "InputProblem", "Loaded", "Runner", "load", "write_output
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[ArticleSummary], None]
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- inputs
@@ -247,6 +249,14 @@ class Runner:
                 self._cache = SummaryCache(self.request.run.cache_dir)
         return self._cache
 
+    def with_progress(self, progress: ProgressCallback | None, run: Callable[[], T]) -> T:
+        """``run()`` with ``progress`` called as each summary is ready (then cleared)."""
+        self.on_summary = progress
+        try:
+            return run()
+        finally:
+            self.on_summary = None
+
     def detach_llm(self) -> LLM:
         """The model, handed over to the caller: the runner will not close it (a
         scheduler keeps one model loaded for every run)."""
@@ -438,25 +448,30 @@ class Runner:
         reason = limits.stop_reason(estimate)
         return None if reason is None else reason.replace("not summarized", "not written", 1)
 
+    def _synthesis_plan(self, briefing: Briefing, section: Section) -> Plan[SynthesisResult]:
+        from briefing.synthesis import synthesis_plan
+
+        return synthesis_plan(
+            self.llm,
+            section.region,
+            section.stories,
+            prompts=self.prompts,
+            language=briefing.language,
+            cache=self.cache,
+        )
+
     def _synthesize_inline(self, briefing: Briefing, limits: RunLimits | None) -> None:
         if not self.request.synthesize:
             return
         from briefing.structured import drive
-        from briefing.synthesis import SynthesisResult, synthesis_plan
+        from briefing.synthesis import SynthesisResult
 
         for section in briefing.sections:
             reason = self._synthesis_stop(section, limits)
             if reason is not None:
                 result = SynthesisResult(section.region, None, error=reason)
             else:
-                plan = synthesis_plan(
-                    self.llm,
-                    section.region,
-                    section.stories,
-                    prompts=self.prompts,
-                    language=briefing.language,
-                    cache=self.cache,
-                )
+                plan = self._synthesis_plan(briefing, section)
                 try:
                     result = drive(self.llm, plan)
                 except ProviderError as e:
@@ -470,7 +485,7 @@ class Runner:
             return
         from briefing.structured import adrive
         from briefing.summarize import Gate, first_error
-        from briefing.synthesis import SynthesisResult, synthesis_plan
+        from briefing.synthesis import SynthesisResult
 
         gate = Gate(self.llm)
 
@@ -484,14 +499,7 @@ class Runner:
             self._apply_synthesis(briefing, section, result, limits)
 
         async def attempt(section: Section) -> SynthesisResult:
-            plan = synthesis_plan(
-                self.llm,
-                section.region,
-                section.stories,
-                prompts=self.prompts,
-                language=briefing.language,
-                cache=self.cache,
-            )
+            plan = self._synthesis_plan(briefing, section)
             timeout = asyncio.timeout(limits.remaining() if limits else None)
             try:
                 async with timeout:
