@@ -98,6 +98,8 @@ CONTEXT_WINDOWS = {
 }
 DEFAULT_CONTEXT_WINDOW = 8_192
 STRUCTURED_MODES = ("json_schema", "json_object", "json_object_plain", "none")
+#: Where OpenAI's API is (when no server is given).
+OPENAI_URL = "https://api.openai.com/v1"
 #: The label of a model a failing server did not name (never a made-up real name).
 UNKNOWN_MODEL = "unknown-model"
 #: Seconds a probe of the server (``GET /models``, ``GET /props``) may take.
@@ -174,8 +176,6 @@ class OpenAILLM:
         concurrency: int | None = None,
         probe: bool | None = None,
     ) -> None:
-        import openai
-
         forced = structured or None  # (BRIEFING_STRUCTURED: briefing.settings)
         if forced is not None and forced not in STRUCTURED_MODES:
             raise ConfigError(
@@ -185,29 +185,26 @@ class OpenAILLM:
         if read_timeout is None:  # a local model may take minutes to write an answer
             where = base_url or ""
             read_timeout = LOCAL_READ_TIMEOUT if is_local(where) else DEFAULT_READ_TIMEOUT
-        if client is None:
-            if not api_key:
-                if not base_url:
-                    raise ConfigError(
-                        "Set OPENAI_API_KEY to use OpenAI, or run without --provider openai "
-                        "to use the embedded local model."
-                    )
-                # local OpenAI-compatible servers usually need no key; never send a real
-                # OpenAI key anywhere the user did not point it
-                api_key = "no-key"
-            client = openai.OpenAI(
-                api_key=api_key,
-                base_url=base_url or None,
-                max_retries=0,
-                timeout=openai.Timeout(read_timeout, connect=connect_timeout),
-            )
+        if client is None and not api_key:
+            if not base_url:
+                raise ConfigError(
+                    "Set OPENAI_API_KEY to use OpenAI, or run without --provider openai "
+                    "to use the embedded local model."
+                )
+            # local OpenAI-compatible servers usually need no key; never send a real
+            # OpenAI key anywhere the user did not point it
+            api_key = "no-key"
         self._client_given = client_given
-        self._client = client
+        #: the sync client, built on first use (importing the SDK costs most of a
+        #: second: a cached rerun that makes no call never pays it)
+        self._sync: Any = client
+        self._api_key = _Secret(api_key if client is None else client.api_key)
         #: built on first ``acomplete`` (bound to that event loop), or given for tests
         self._aclient: Any = async_client
         self._aclient_loop: asyncio.AbstractEventLoop | None = None
         self._aclient_given = async_client is not None
-        self.base_url = str(client.base_url).rstrip("/")
+        self.base_url = str(client.base_url if client is not None else base_url or OPENAI_URL)
+        self.base_url = self.base_url.rstrip("/")
         #: where the model runs (part of cache keys)
         self.endpoint = self.base_url
         self._is_openai = "api.openai.com" in self.base_url
@@ -719,11 +716,25 @@ class OpenAILLM:
             self._aclient = None
             self._aclient_loop = None
 
+    @property
+    def _client(self) -> Any:
+        """The SDK's sync client (built on first use)."""
+        if self._sync is None:
+            import openai
+
+            self._sync = openai.OpenAI(
+                api_key=self._api_key.value,
+                base_url=self.base_url,
+                max_retries=0,
+                timeout=openai.Timeout(self.read_timeout, connect=self.connect_timeout),
+            )
+        return self._sync
+
     def close(self) -> None:
         """Close the sync client's pooled connections (the async one: ``aclose``); a
         client passed in is left to its owner."""
-        if not self._client_given:
-            self._client.close()
+        if not self._client_given and self._sync is not None:
+            self._sync.close()
 
     # -- failures ------------------------------------------------------------------------
     def _failure(
@@ -734,7 +745,7 @@ class OpenAILLM:
         error = self._map_failure(e, attempts, mode)
         if error is not None:
             message = str(error)
-            clean = redact(message, str(self._client.api_key or ""))
+            clean = redact(message, str(self._api_key.value or ""))
             if clean != message:
                 error.args = (clean,)
                 error.redacted = True  # type: ignore[attr-defined]
@@ -940,6 +951,18 @@ def _empty(response: Any) -> bool:
     if getattr(message, "tool_calls", None):
         return False
     return getattr(choice, "finish_reason", None) != "length"
+
+
+class _Secret:
+    """A key kept where ``repr`` (of the provider, of ``vars()``) never shows it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str | None) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<secret>"
 
 
 def _chat_completion() -> Any:
