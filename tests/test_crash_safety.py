@@ -151,9 +151,10 @@ def test_interrupt_stops_cleanly_and_says_what_was_kept(
 ) -> None:
     inputs, out, cache = setup
     with FaultServer(latency=0.3) as server:
-        process = subprocess.Popen(
-            command(inputs, out, cache, server), stderr=subprocess.PIPE, text=True
-        )
+        # two at a time (0.3 s each): the run is surely mid-way when the signal lands
+        # (left to learn the server's capacity, all ten could be done in one round)
+        run = command(inputs, out, cache, server, "--concurrency", "2")
+        process = subprocess.Popen(run, stderr=subprocess.PIPE, text=True)
         wait_for_cached(cache, 2, process)
         process.send_signal(signum)
         _, err = process.communicate(timeout=30)
