@@ -145,17 +145,23 @@ def test_sigkill_mid_run_leaves_old_outputs_and_the_rerun_redoes_only_the_rest(
     assert "Story 0" in (out / "brief.md").read_text(encoding="utf-8")
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_stops_cleanly_and_says_what_was_kept(
     setup: tuple[Path, Path, Path], signum: int
 ) -> None:
     inputs, out, cache = setup
     with FaultServer(latency=0.3) as server:
-        # one at a time (0.3 s each): the run is surely mid-way when the signal lands.
-        # (Many at a time, a SIGINT was once seen lost in a full CI run: the async run
-        # finished with exit 0. Not reproduced alone, even under load; under study.)
-        run = command(inputs, out, cache, server, "--concurrency", "1")
-        process = subprocess.Popen(run, stderr=subprocess.PIPE, text=True)
+        # two at a time (0.3 s each): the run is surely mid-way when the signal lands
+        run = command(inputs, out, cache, server, "--concurrency", "2")
+        # a test runner started in the background inherits SIGINT ignored (as a shell's
+        # background job does), and so would the CLI: give it the terminal's default
+        process = subprocess.Popen(
+            run, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint
+        )
         wait_for_cached(cache, 2, process)
         process.send_signal(signum)
         _, err = process.communicate(timeout=30)
