@@ -30,6 +30,7 @@ from briefing.zones import zone
 
 if TYPE_CHECKING:
     from briefing.llm.base import LLM
+    from briefing.memo import TextStore
     from briefing.prompts import Prompts
 
 __all__ = ["DEFAULT_TOP", "compose", "make_story", "rank_key", "story_region", "zone"]
@@ -115,14 +116,18 @@ def compose(
     timezone: str = "UTC",
     top: int = DEFAULT_TOP,
     threshold: float = STORY_THRESHOLD,
+    store: TextStore | None = None,
 ) -> Briefing:
     """Group summaries into stories and stories into sections (in ``regions`` order,
-    default the taxonomy order); with ``llm``, add a grounded synthesis per section."""
+    default the taxonomy order); with ``llm``, add a grounded synthesis per section.
+    ``store`` (the run's cache) keeps the story grouping for a rerun."""
     tz = zone(timezone)
     now = generated_at or dt.datetime.now(dt.UTC)
     order = list(dict.fromkeys(regions)) if regions else list(Region)
     failed = [s for s in summaries if s.content is None]
-    stories = [make_story(group) for group in group_stories(summaries, threshold=threshold)]
+    stories = [
+        make_story(group) for group in group_stories(summaries, threshold=threshold, store=store)
+    ]
     grouped: dict[Region, list[Story]] = {region: [] for region in order}
     for story in stories:
         if story.region in grouped:

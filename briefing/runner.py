@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from briefing.cache import SummaryCache
     from briefing.limits import RunLimits
     from briefing.llm.base import LLM
+    from briefing.memo import TextStore
     from briefing.models import RunReport
     from briefing.prompts import Prompts
     from briefing.structured import Plan
@@ -99,8 +100,10 @@ def load(
     exclude: Sequence[str] = (),
     reference_time: dt.datetime | None = None,
     stdin: TextIO | None = None,
+    store: TextStore | None = None,
 ) -> Loaded:
-    """Read every input; unreadable ones are reported, not fatal, unless none worked."""
+    """Read every input; unreadable ones are reported, not fatal, unless none worked.
+    ``store`` (the run's cache) keeps parsed inputs for the next run."""
     from briefing.ingest import load_articles
     from briefing.ingest.dedupe import dedupe
 
@@ -116,8 +119,9 @@ def load(
         reference_time=reference_time,
         stdin=stdin,
         on_error=on_error,
+        store=store,
     )
-    articles = dedupe(articles)
+    articles = dedupe(articles, store=store)
     if not articles and problems:
         if len(problems) == 1:
             raise InputError(problems[0].message)
@@ -284,7 +288,9 @@ class Runner:
     def load(self) -> Loaded:
         """Read the request's inputs (unreadable ones are listed in ``problems``)."""
         r = self.request
-        return load(r.inputs, include=r.include, exclude=r.exclude, stdin=self.stdin)
+        return load(
+            r.inputs, include=r.include, exclude=r.exclude, stdin=self.stdin, store=self.cache
+        )
 
     def summaries(self, loaded: Loaded | None = None) -> list[ArticleSummary]:
         """Grounded summaries of the loaded articles (``briefing summarize``)."""
@@ -408,6 +414,7 @@ class Runner:
             timezone=r.timezone,
             language=self.prompts.language,
             title=r.title or "Morning brief",
+            store=self.cache,
         )
 
     def _run_async(

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from briefing.extractive import content_words
+from briefing.memo import TextStore, index_groups, memoized
 from briefing.models import ArticleSummary
 from briefing.regions import canonical_country, spellings
 from briefing.textsim import cosine, tfidf_vectors
@@ -122,10 +123,32 @@ def _importance(summary: ArticleSummary) -> int:
 
 
 def group_stories(
-    summaries: Sequence[ArticleSummary], *, threshold: float = STORY_THRESHOLD
+    summaries: Sequence[ArticleSummary],
+    *,
+    threshold: float = STORY_THRESHOLD,
+    store: TextStore | None = None,
 ) -> list[list[ArticleSummary]]:
-    """Summaries (with content) grouped by event, lead first, in first-lead order."""
+    """Summaries (with content) grouped by event, lead first, in first-lead order.
+    ``store`` (the run's cache) keeps the grouping of a set of summaries for the next
+    run (:mod:`briefing.memo`)."""
     usable = [s for s in summaries if s.content is not None]
+    groups = memoized(
+        store,
+        "stories",
+        [repr(threshold), *(_key_text(s) for s in usable)],
+        lambda: _group(usable, threshold),
+        load=lambda value: index_groups(value, len(usable)),
+    )
+    return [[usable[i] for i in members] for members in groups]
+
+
+def _key_text(summary: ArticleSummary) -> str:
+    """What the grouping reads of ``summary`` (its content), as a key."""
+    assert summary.content is not None
+    return summary.content.model_dump_json()
+
+
+def _group(usable: Sequence[ArticleSummary], threshold: float) -> list[list[int]]:
     order = sorted(
         range(len(usable)),
         key=lambda i: (-_importance(usable[i]), -len(_text(usable[i])), i),
@@ -138,7 +161,7 @@ def group_stories(
             groups = _greedy_vectorized(features, order, threshold)
     if groups is None:
         groups = _greedy(features, order, threshold)
-    return [[usable[i] for i in members] for members in groups]
+    return groups
 
 
 def _greedy(

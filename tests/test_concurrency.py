@@ -8,13 +8,13 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import httpx2
-import openai
+import httpx
 import pytest
 from test_openai_provider import MESSAGES, SCHEMA, Script, ok_body
 from test_summarize import make_article, output
 
 from briefing.errors import ProviderError
+from briefing.llm import http
 from briefing.llm.base import LLM, Completion, Message
 from briefing.llm.fake import FakeLLM
 from briefing.llm.openai import OpenAILLM
@@ -119,18 +119,16 @@ def make_async_llm(script: Script, **kwargs: Any) -> tuple[OpenAILLM, list[float
     async def sleep(seconds: float) -> None:
         sleeps.append(seconds)
 
-    transport = httpx2.MockTransport(script)
-    sync = openai.OpenAI(
+    transport = httpx.MockTransport(script)
+    sync = http.Client(
         api_key="mock-api-key",
         base_url="http://test.invalid/v1",
-        max_retries=0,
-        http_client=httpx2.Client(transport=transport),
+        http_client=httpx.Client(transport=transport),
     )
-    asynchronous = openai.AsyncOpenAI(
+    asynchronous = http.AsyncClient(
         api_key="mock-api-key",
         base_url="http://test.invalid/v1",
-        max_retries=0,
-        http_client=httpx2.AsyncClient(transport=transport),
+        http_client=httpx.AsyncClient(transport=transport),
     )
     llm = OpenAILLM(
         "test-model",
@@ -188,11 +186,10 @@ def test_async_format_fallback_is_shared() -> None:
 
 def test_async_client_is_built_per_event_loop_and_closed() -> None:
     script = Script((200, ok_body(), {}), (200, ok_body(), {}))
-    sync = openai.OpenAI(
+    sync = http.Client(
         api_key="mock-api-key",
         base_url="http://test.invalid/v1",
-        max_retries=0,
-        http_client=httpx2.Client(transport=httpx2.MockTransport(script)),
+        http_client=httpx.Client(transport=httpx.MockTransport(script)),
     )
     llm = OpenAILLM("test-model", client=sync)
     assert isinstance(llm, LLM)

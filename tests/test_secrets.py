@@ -575,10 +575,9 @@ def test_a_cassette_recorded_with_the_project_config_holds_no_key(
     """Record real exchanges with the canary key exactly as ``make cassettes`` would (a
     session cookie and an organization header set by the server, a query-string key, an
     error body echoing the Authorization header), then search the YAML file."""
-    import openai
     import vcr
 
-    from briefing.llm import get_llm
+    from briefing.llm import get_llm, http
     from briefing.llm.openai import OpenAILLM
     from briefing.summarize import Summarizer
 
@@ -592,7 +591,7 @@ def test_a_cassette_recorded_with_the_project_config_holds_no_key(
             summarizer = Summarizer(get_llm("openai", base_url=stub.base_url, env=env))
             summarizer.summarize(short_article())
             summarizer.summarize(short_article())  # the second request carries the cookie
-            azure_style = openai.OpenAI(  # the key in the query string, as Azure takes it
+            azure_style = http.Client(  # the key in the query string, as Azure takes it
                 api_key="unused", base_url=stub.base_url, default_query={"api-key": BRIEFING_KEY}
             )
             Summarizer(OpenAILLM(client=azure_style)).summarize(short_article())

@@ -36,6 +36,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import chain, compress
 
+from briefing.memo import TextStore, index_groups, memoized
 from briefing.models import Article, SourceRef
 
 __all__ = ["DEFAULT_THRESHOLD", "dedupe", "similarity"]
@@ -72,15 +73,25 @@ def _same(shared: int, size_a: int, size_b: int, threshold: float) -> bool:
     return smaller >= _MIN_CONTAINMENT_SHINGLES and shared / smaller >= CONTAINMENT_THRESHOLD
 
 
-def dedupe(articles: list[Article], threshold: float = DEFAULT_THRESHOLD) -> list[Article]:
+def dedupe(
+    articles: list[Article], threshold: float = DEFAULT_THRESHOLD, *, store: TextStore | None = None
+) -> list[Article]:
     """Merge duplicate articles; the result keeps the input order of the kept articles.
 
     ``threshold`` is the Jaccard similarity (of word 5-shingles) from which two bodies
-    are the same story; see the module docstring for how 0.5 was chosen.
+    are the same story; see the module docstring for how 0.5 was chosen. ``store`` (the
+    run's cache) keeps the groups of a set of bodies for the next run
+    (:mod:`briefing.memo`).
     """
     if not 0.0 < threshold <= 1.0:
         raise ValueError("threshold must be in (0, 1]")
-    groups = _groups([_shingles(a.text) for a in articles], threshold)
+    groups = memoized(
+        store,
+        "dedupe",
+        [repr(threshold), *(a.text for a in articles)],
+        lambda: _groups([_shingles(a.text) for a in articles], threshold),
+        load=lambda value: index_groups(value, len(articles)),
+    )
     merged = {members[0]: _merge([articles[m] for m in members]) for members in groups}
     return [merged[i] for i in sorted(merged)]
 

@@ -71,6 +71,7 @@ from briefing.ingest.text import parse_text_page
 if TYPE_CHECKING:
     import datetime as dt
 
+    from briefing.memo import TextStore
     from briefing.models import Article
 
 __all__ = [
@@ -150,11 +151,14 @@ def load_articles(
     stdin: TextIO | None = None,
     on_error: ErrorHandler | None = None,
     max_bytes: int | None = None,
+    store: TextStore | None = None,
 ) -> list[Article]:
     """Read every article from ``inputs`` (files, directories, ``-``, URLs), in order.
 
     ``reference_time`` resolves relative dates ("2 hours ago"; default now, UTC).
     ``max_bytes`` caps each input (default :func:`max_input_bytes`).
+    ``store`` (e.g. the run's cache) keeps what each file parsed to, so an unchanged
+    file is not parsed again (see :mod:`briefing.ingest.parsed`).
     Without ``on_error`` the first bad input raises :class:`InputError`, as does finding
     no article at all; with it, bad inputs are reported to it and skipped (see the
     module docstring). Every article has ``text`` and ``sentences`` filled.
@@ -172,7 +176,9 @@ def load_articles(
     articles: list[Article] = []
     for item in _expand(inputs, include, exclude, report):
         try:
-            found = _load_input(item, reference_time=reference_time, stdin=stdin, limit=limit)
+            found = _load_input(
+                item, reference_time=reference_time, stdin=stdin, limit=limit, store=store
+            )
         except InputError as e:
             report(item.label, e)
             continue
@@ -462,6 +468,7 @@ def _load_input(
     stdin: TextIO | None,
     limit: int,
     kind: Kind | None = None,
+    store: TextStore | None = None,
 ) -> list[Article]:
     try:
         if item.url is not None:
@@ -475,7 +482,16 @@ def _load_input(
             kind = kind or _kind_of(item.path)
         if _BLANK.fullmatch(data):
             raise InputError(f"{item.label} is empty; pass a file with article text")
-        return _parse(data, kind, item.label, reference_time)
+        if store is None:
+            return _parse(data, kind, item.label, reference_time)
+        from briefing.ingest.parsed import cached_parse, parsed_key
+
+        return cached_parse(
+            store,
+            parsed_key(data, kind, item.label),
+            reference_time,
+            lambda: _parse(data, kind, item.label, reference_time),
+        )
     except BriefingError:
         raise
     except Exception as e:  # a parser's bug or limit must not stop the other inputs

@@ -52,6 +52,7 @@ from a sentence start without a language model and are left as they are.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import enum
 import re
@@ -310,6 +311,13 @@ def clean_body(paragraphs: Iterable[str]) -> str:
     return "\n\n".join(_trim_headings(out))
 
 
+#: set when a relative date ("2 hours ago") was resolved against the reference time: a
+#: parse that did so depends on when it ran (see ``briefing.ingest.files``' parse cache)
+RELATIVE_DATES: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "relative_dates", default=False
+)
+
+
 def parse_date(value: str, reference_time: dt.datetime | None = None) -> dt.datetime | None:
     """Parse a date line ("Published 24 Nov 2026 08:15 GMT", "2 hours ago"), or ``None``.
 
@@ -322,11 +330,14 @@ def parse_date(value: str, reference_time: dt.datetime | None = None) -> dt.date
         return None
     low = text.lower()
     if low in ("just now", "moments ago", "a moment ago", "now"):
+        RELATIVE_DATES.set(True)
         return ref
     if low == "yesterday":
+        RELATIVE_DATES.set(True)
         return ref - dt.timedelta(days=1)
     rel = _RELATIVE.match(text)
     if rel:
+        RELATIVE_DATES.set(True)
         n_text = rel["n"].lower()
         n = int(n_text) if n_text.isdigit() else _NUMBERS.get(n_text.removeprefix("a "), 1)
         unit = rel["unit"].lower()

@@ -20,9 +20,9 @@ grammar), else ``json_object`` alone, else plain text; callers always validate. 
 ladder steps down only when the server refuses the format itself
 (:func:`~briefing.llm.retry.is_format_rejection`), never because of load, and the mode
 is remembered per server and model for the process. ``--verbose`` logs the mode in use
-and why. Retries live in :mod:`briefing.llm.retry` (the SDK's own are switched off).
+and why. Retries live in :mod:`briefing.llm.retry`.
 
-``complete`` (sync client) and ``acomplete`` (``AsyncOpenAI``, for concurrent runs) share
+``complete`` (sync client) and ``acomplete`` (async client, for concurrent runs) share
 one request builder, one error mapping and one fallback ladder; only the I/O differs.
 An optional :class:`~briefing.ratelimit.RateLimiter` paces every attempt (requests and
 tokens per minute) and is told about 429s.
@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from briefing.errors import ConfigError, ModelNotFoundError, ProviderError
+from briefing.llm import http
 from briefing.llm.base import Completion, JsonSchema, Message
 from briefing.llm.capacity import (
     OUTPUT_TOKEN_WEIGHT,
@@ -147,7 +148,8 @@ def forget_formats() -> None:
 
 
 class OpenAILLM:
-    """Chat completions through the official ``openai`` SDK.
+    """Chat completions over HTTP (:mod:`briefing.llm.http`: the OpenAI wire format on
+    ``httpx``, without the SDK's second of imports).
 
     ``concurrency``: calls in flight the user asked for (else learned, see
     ``concurrency()``); ``probe``: ask the server what it is (default: when this object
@@ -195,8 +197,7 @@ class OpenAILLM:
             # OpenAI key anywhere the user did not point it
             api_key = "no-key"
         self._client_given = client_given
-        #: the sync client, built on first use (importing the SDK costs most of a
-        #: second: a cached rerun that makes no call never pays it)
+        #: the sync client (``http.Client``), built on first use
         self._sync: Any = client
         self._api_key = _Secret(api_key if client is None else client.api_key)
         #: built on first ``acomplete`` (bound to that event loop), or given for tests
@@ -304,8 +305,6 @@ class OpenAILLM:
     def _served_model(self) -> str:
         """The model the server says it serves (``GET /models``), or a one-line error
         asking for ``--model``."""
-        import openai
-
         where = self.base_url
         call = _Call()
 
@@ -317,7 +316,7 @@ class OpenAILLM:
             listing = self._listing
             if listing is None:  # (else the probe has just asked)
                 listing = call_with_retries(ask, self.retry, sleep=self._sleep)
-        except openai.APIStatusError as e:
+        except http.APIStatusError as e:
             if e.status_code in (401, 403):
                 raise self._status_error(e, _attempts(call.attempts)) from None
             if e.status_code in (408, 409, 429) or e.status_code >= 500:
@@ -333,12 +332,12 @@ class OpenAILLM:
                 f"{where} does not say which model it serves (GET /models: HTTP "
                 f"{e.status_code}); pass --model NAME."
             ) from None
-        except openai.APITimeoutError:
+        except http.APITimeoutError:
             raise ProviderError(
                 f"{where} did not list its models within {self.read_timeout:g}s; is it "
                 "still starting? Pass --model NAME to skip asking."
             ) from None
-        except openai.APIConnectionError as e:
+        except http.APIConnectionError as e:
             raise self._connection_error(e, _attempts(call.attempts)) from None
         except (ValueError, TypeError):  # not JSON
             listing = None
@@ -372,10 +371,7 @@ class OpenAILLM:
 
     def _get(self, path: str, timeout: float) -> Any:
         """The JSON a GET of ``path`` (relative to the base URL, or absolute) answers."""
-        import openai
-
-        options = {"timeout": openai.Timeout(timeout, connect=min(self.connect_timeout, timeout))}
-        return self._client.get(path, cast_to=object, options=options)
+        return self._client.get(path, http.timeout(timeout, self.connect_timeout))
 
     @staticmethod
     def _quietly(fetch: Callable[[], Any]) -> Any:
@@ -536,8 +532,6 @@ class OpenAILLM:
         schema_name: str,
         max_tokens: int,
     ) -> Completion:
-        import openai
-
         cost = self._cost(messages, max_tokens)
         while True:
             mode = self.structured
@@ -550,7 +544,7 @@ class OpenAILLM:
                     sleep=self._sleep,
                     deadline=call.ends,
                 )
-            except (openai.APIStatusError, openai.APIConnectionError, MalformedResponse) as e:
+            except (http.APIStatusError, http.APIConnectionError, MalformedResponse) as e:
                 error = self._failure(e, call.attempts, mode)
                 if error is None:
                     continue
@@ -565,10 +559,8 @@ class OpenAILLM:
         schema_name: str,
         max_tokens: int,
     ) -> Completion:
-        """``complete`` through ``AsyncOpenAI``: same request, retries, errors, fallback;
+        """``complete`` through the async client: same request, retries, errors, fallback;
         each attempt first waits for a place in the provider's queue (``concurrency()``)."""
-        import openai
-
         cost = self._cost(messages, max_tokens)
         while True:
             mode = self.structured
@@ -581,7 +573,7 @@ class OpenAILLM:
                     sleep=self._async_sleep,
                     deadline=call.ends,
                 )
-            except (openai.APIStatusError, openai.APIConnectionError, MalformedResponse) as e:
+            except (http.APIStatusError, http.APIConnectionError, MalformedResponse) as e:
                 error = self._failure(e, call.attempts, mode)
                 if error is None:
                     continue
@@ -600,9 +592,7 @@ class OpenAILLM:
         read = min(self.read_timeout * 2**call.timeouts, max(call.deadline - now, 0.05))
         if read == self.read_timeout:
             return {}  # the client's own
-        import openai
-
-        return {"timeout": openai.Timeout(read, connect=min(self.connect_timeout, read))}
+        return {"timeout": http.timeout(read, self.connect_timeout)}
 
     def _create(self, kwargs: dict[str, Any], cost: int = 0, call: _Call | None = None) -> Any:
         if self.limiter is not None:
@@ -611,9 +601,7 @@ class OpenAILLM:
         options = self._attempt_options(call)
         ticket = self.capacity.begin()
         try:
-            response = self._client.post(
-                "/chat/completions", body=kwargs, cast_to=_chat_completion(), options=options
-            )
+            response = self._client.post("/chat/completions", kwargs, **options)
         except BaseException as e:
             failure = self._failed(ticket, e, call)
             if failure is e:
@@ -631,9 +619,7 @@ class OpenAILLM:
             options = self._attempt_options(call)
             ticket = self.capacity.begin()
             try:
-                response = await self._async_client().post(
-                    "/chat/completions", body=kwargs, cast_to=_chat_completion(), options=options
-                )
+                response = await self._async_client().post("/chat/completions", kwargs, **options)
             except BaseException as e:
                 failure = self._failed(ticket, e, call)
                 if failure is e:
@@ -654,12 +640,10 @@ class OpenAILLM:
         """Tell the capacity and the limiter how an attempt failed; the error to raise.
         A 429 is the rate limiter's to answer when there is one (it slows the pace and
         the share of calls in flight); the capacity is cut by it only without one."""
-        import openai
-
         overload = _overload(error)
         if self.limiter is not None and getattr(error, "status_code", None) == 429:
             overload = None
-        if isinstance(error, openai.APITimeoutError):
+        if isinstance(error, http.APITimeoutError):
             call.timeouts += 1
         if overload is None:
             self.capacity.ended(ticket)
@@ -690,20 +674,18 @@ class OpenAILLM:
         return checked
 
     def _async_client(self) -> Any:
-        """The ``AsyncOpenAI`` client for the running event loop (one per loop: its
+        """The async client for the running event loop (one per loop: its
         connection pool cannot outlive the loop)."""
         if self._aclient_given:
             return self._aclient
         loop = asyncio.get_running_loop()
         if self._aclient is None or self._aclient_loop is not loop:
-            import openai
-
             client = self._client
-            self._aclient = openai.AsyncOpenAI(
+            self._aclient = http.AsyncClient(
                 api_key=client.api_key,
                 base_url=client.base_url,
-                max_retries=0,
                 timeout=client.timeout,
+                default_query=client.default_query,
             )
             self._aclient_loop = loop
         return self._aclient
@@ -718,15 +700,12 @@ class OpenAILLM:
 
     @property
     def _client(self) -> Any:
-        """The SDK's sync client (built on first use)."""
+        """The sync client (built on first use)."""
         if self._sync is None:
-            import openai
-
-            self._sync = openai.OpenAI(
-                api_key=self._api_key.value,
+            self._sync = http.Client(
+                api_key=self._api_key.value or "",
                 base_url=self.base_url,
-                max_retries=0,
-                timeout=openai.Timeout(self.read_timeout, connect=self.connect_timeout),
+                timeout=http.timeout(self.read_timeout, self.connect_timeout),
             )
         return self._sync
 
@@ -758,10 +737,8 @@ class OpenAILLM:
         ``None`` when the server refused the response format and a weaker mode is now
         selected (the caller asks again). ``attempts``: how many were made; ``mode``: the
         structured mode the request was sent in."""
-        import openai
-
         tries = _attempts(attempts or self.retry.max_attempts)
-        if isinstance(e, openai.APIStatusError):
+        if isinstance(e, http.APIStatusError):
             if is_format_rejection(e) and self._downgrade(e, mode or self.structured):
                 return None
             return self._status_error(e, tries)
@@ -770,7 +747,7 @@ class OpenAILLM:
                 f"{self.base_url} did not answer with a chat completion ({e}) after {tries}. "
                 "Is it an OpenAI-compatible server? Check --base-url / OPENAI_BASE_URL."
             )
-        if isinstance(e, openai.APITimeoutError):
+        if isinstance(e, http.APITimeoutError):
             longer = ", doubled on each retry" if attempts > 1 else ""
             return ProviderError(
                 f"{self.base_url} timed out after {tries} (read timeout "
@@ -862,21 +839,22 @@ class OpenAILLM:
             status_code=status,
         )
 
-    def _completion(self, response: Any, mode: str | None = None) -> Completion:
+    def _completion(self, response: dict[str, Any], mode: str | None = None) -> Completion:
         structured = mode or self.structured
-        if not response.choices:
+        model = str(response.get("model") or self.model)
+        if not response["choices"]:
             return Completion(
                 text="",
-                model=self.model,
+                model=model,
                 finish_reason="empty",
                 usage=_usage(response),
                 structured=structured,
             )
-        choice = response.choices[0]
-        message = getattr(choice, "message", None)
-        text = getattr(message, "content", None) or ""
-        refusal = getattr(message, "refusal", None)
-        finish = getattr(choice, "finish_reason", None)
+        choice, message = _message(response)
+        content = message.get("content")
+        text = content if isinstance(content, str) else ""
+        refusal = message.get("refusal")
+        finish = choice.get("finish_reason")
         if refusal and not text:
             finish = "refusal"
             text = ""
@@ -884,7 +862,7 @@ class OpenAILLM:
             text = escape_control_characters(text)
         return Completion(
             text=text,
-            model=getattr(response, "model", None) or self.model,
+            model=model,
             finish_reason=finish,
             usage=_usage(response),
             structured=structured,
@@ -922,15 +900,13 @@ def escape_control_characters(text: str) -> str:
 def _overload(error: BaseException) -> str | None:
     """Why a failed attempt is a sign the server has too much to do, or None (a refused
     connection, a 400, a format refusal, a model still loading, a cancellation...)."""
-    import openai
-
-    if isinstance(error, openai.APITimeoutError):
+    if isinstance(error, http.APITimeoutError):
         return "a call timed out"
-    if isinstance(error, openai.APIConnectionError):
+    if isinstance(error, http.APIConnectionError):
         return None if _never_connected(error) else "a connection dropped"
     if isinstance(error, json.JSONDecodeError):
         return "a broken answer"
-    if isinstance(error, openai.APIStatusError):
+    if isinstance(error, http.APIStatusError):
         status = error.status_code
         if is_format_rejection(error) or is_model_loading(error) or is_quota_exhausted(error):
             return None
@@ -939,18 +915,15 @@ def _overload(error: BaseException) -> str | None:
     return None
 
 
-def _empty(response: Any) -> bool:
+def _empty(response: dict[str, Any]) -> bool:
     """True for an answer with nothing in it (no choices, or no content, no refusal and
     not cut at the token limit): what a server sends when it interrupted the request."""
-    if not response.choices:
+    if not response["choices"]:
         return True
-    choice = response.choices[0]
-    message = getattr(choice, "message", None)
-    if getattr(message, "content", None) or getattr(message, "refusal", None):
+    choice, message = _message(response)
+    if message.get("content") or message.get("refusal") or message.get("tool_calls"):
         return False
-    if getattr(message, "tool_calls", None):
-        return False
-    return getattr(choice, "finish_reason", None) != "length"
+    return choice.get("finish_reason") != "length"
 
 
 class _Secret:
@@ -965,29 +938,27 @@ class _Secret:
         return "<secret>"
 
 
-def _chat_completion() -> Any:
-    """The SDK's response type. Requests go through the client's documented ``post`` for
-    custom requests rather than ``chat.completions.create``: our bodies are plain JSON
-    already, and the SDK's recursive transform of them cost about 4 ms of event-loop time
-    per call (a tenth of the client's time in a 200-article run)."""
-    from openai.types.chat import ChatCompletion
-
-    return ChatCompletion
-
-
-def _checked(response: Any) -> Any:
-    """``response`` if it is a chat completion (possibly with no choices), else
-    ``MalformedResponse`` (retried): the SDK hands back the text of a non-JSON body and
-    an unvalidated object for JSON of another shape."""
-    if isinstance(response, str | bytes):
+def _checked(response: Any) -> dict[str, Any]:
+    """``response`` (the answer's JSON) if it is a chat completion (possibly with no
+    choices), else ``MalformedResponse`` (retried): a proxy's HTML page, an error body
+    sent with 200, JSON of another shape."""
+    if not isinstance(response, dict):
         snippet = redact(" ".join(str(response)[:400].split()))[:80]
         raise MalformedResponse(f"a non-JSON body: {snippet!r}")
-    choices = getattr(response, "choices", None)
-    if not isinstance(choices, list | tuple):
-        error = getattr(response, "error", None)
+    choices = response.get("choices")
+    if not isinstance(choices, list):
+        error = response.get("error")
         detail = f": {_snippet(error)}" if error else ""
         raise MalformedResponse(f"JSON without choices{detail}")
     return response
+
+
+def _message(response: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The first choice and its message (empty dicts where the server sent other shapes)."""
+    choice = response["choices"][0] if response["choices"] else {}
+    choice = choice if isinstance(choice, dict) else {}
+    message = choice.get("message")
+    return choice, message if isinstance(message, dict) else {}
 
 
 def _snippet(value: Any) -> str:
@@ -1015,15 +986,22 @@ def _cause(error: BaseException) -> str:
     return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
 
 
-def _usage(response: Any) -> Usage:
-    usage = getattr(response, "usage", None)
-    if usage is None:
+def _usage(response: dict[str, Any]) -> Usage:
+    usage = response.get("usage")
+    if not isinstance(usage, dict):
         return Usage(calls=1)
     return Usage(
         calls=1,
-        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        prompt_tokens=_count(usage.get("prompt_tokens")),
+        completion_tokens=_count(usage.get("completion_tokens")),
     )
+
+
+def _count(value: Any) -> int:
+    try:
+        return max(int(value or 0), 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 #: bearer tokens and OpenAI-style keys, wherever a server echoes them

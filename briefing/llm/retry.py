@@ -1,8 +1,8 @@
 """The one retry policy for model calls: tenacity, jittered backoff, honours Retry-After.
 
-The openai SDK's own retries are switched off (``max_retries=0``) so this is the only
-layer that retries: 429, 5xx, timeouts, dropped connections, and answers that are not a
-chat completion at all (``TransientError``). A call never starts an attempt, nor sleeps,
+The HTTP client never retries, so this is the only layer
+that does: 429, 5xx, timeouts, dropped connections, and answers that are not a chat
+completion at all (``TransientError``). A call never starts an attempt, nor sleeps,
 past ``RetryPolicy.max_elapsed`` from when its first attempt was sent (time waiting in the
 client's own queue is not counted; providers also shorten the last attempt's read timeout
 to what is left, see ``briefing.llm.openai``). A 503 saying the model is still loading is
@@ -59,13 +59,13 @@ class TransientError(Exception):
 def is_transient(exc: BaseException) -> bool:
     """True for errors worth retrying: rate limits, server errors, timeouts, drops,
     malformed answers."""
-    import openai
+    from briefing.llm import http
 
     if isinstance(exc, TransientError):
         return True
-    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+    if isinstance(exc, http.APIConnectionError):  # includes APITimeoutError
         return True
-    if isinstance(exc, openai.APIStatusError):
+    if isinstance(exc, http.APIStatusError):
         if is_format_rejection(exc):
             return False
         if is_quota_exhausted(exc):
