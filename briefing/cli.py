@@ -9,6 +9,7 @@ for a traceback. ``send`` and ``schedule`` live in ``briefing.cli_deliver``.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -414,6 +415,10 @@ def _terminate(signum: int, frame: Any) -> None:  # noqa: ARG001 - signal handle
 
 def main() -> None:
     """Console-script entry point."""
+    # no pydantic plugins in the CLI: pydantic looks for them in every installed
+    # package's metadata when it builds the first model (50-150 ms of every start);
+    # PYDANTIC_DISABLE_PLUGINS="" turns them back on
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="briefing")
 
