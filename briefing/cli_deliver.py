@@ -55,7 +55,8 @@ _dry_run_option = click.option(
     "dry_run",
     type=click.Path(file_okay=False, path_type=Path),
     metavar="DIR",
-    help="Write the message as DIR/brief-DATE-PROFILE.eml; send nothing.",
+    help="Write the mail as DIR/brief-DATE-PROFILE.eml and what each channel would "
+    "receive beside it; send nothing.",
 )
 
 
@@ -133,11 +134,13 @@ def _load(config_file: Path | None, profile_name: str) -> tuple[Config, Profile]
 )
 @_brief_option
 @_dry_run_option
-@click.option("--force", is_flag=True, help="Send again to recipients who already have it.")
+@click.option(
+    "--force", is_flag=True, help="Send again to recipients and channels that already have it."
+)
 @click.option(
     "--retry-unknown",
     is_flag=True,
-    help="Resend to recipients whose earlier delivery was cut off (may duplicate).",
+    help="Resend where an earlier delivery was cut off (may duplicate).",
 )
 @handle_errors
 @model_options
@@ -154,16 +157,18 @@ def send(
     run: RunSettings,
     verbose: int,
 ) -> None:
-    """Build the profile's brief (or take --brief FILE.json) and mail it.
+    """Build the profile's brief (or take --brief FILE.json), mail it and post it to
+    the profile's channels (Slack, Telegram, ntfy, webhooks...).
 
     \b
-    Each recipient gets it at most once per date: a delivery ledger remembers who
-    has it, so a rerun (after a crash, or by a second timer) sends only to the
-    others. Per-recipient results go to stderr. Exit code 0: everyone has it;
-    10: some recipients failed; 7: nobody got it.
+    Each recipient and each channel gets it at most once per date: a delivery
+    ledger remembers who has it, so a rerun (after a crash, or by a second timer)
+    sends only to the others. Per-recipient and per-channel results go to stderr.
+    Exit code 0: everyone has it; 10: some failed; 7: nobody got it.
 
     SMTP settings come from the config file's [smtp] table and BRIEFING_SMTP_HOST,
     _PORT, _SECURITY, _USER, _FROM; the password only from BRIEFING_SMTP_PASSWORD.
+    Channel URLs holding tokens only from the environment (channels = ["env:NAME"]).
     """
     from briefing.deliver.email import deliver_profile
 
@@ -180,8 +185,9 @@ def send(
         briefing, config, profile, dry_run=dry_run, force=force, retry_unknown=retry_unknown
     )
     _echo_report(report)
-    if report.eml is not None:
-        click.echo(f"briefing: wrote {report.eml} (dry run: nothing sent)", err=True)
+    for path in [report.eml, *report.files] if dry_run is not None else []:
+        if path is not None:
+            click.echo(f"briefing: wrote {path} (dry run: nothing sent)", err=True)
     if report.exit_code != ExitCode.OK:
         sys.exit(int(report.exit_code))
 
@@ -266,8 +272,9 @@ def _delivery_job(
         for result in report.results:
             log.info("%s", result.line)
         counts = {s: len(report.of(s)) for s in ("sent", "skipped", "failed", "unknown")}
-        if report.eml is not None:
-            return f"wrote {report.eml}"
+        if dry_run is not None:
+            written = [str(p) for p in (report.eml, *report.files) if p is not None]
+            return "wrote " + ", ".join(written)
         return ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "nothing to do"
 
     return job

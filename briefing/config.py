@@ -31,6 +31,18 @@ Example::
     timezone = "Europe/Berlin"
     days = ["mon", "tue", "wed", "thu", "fri"]            # default: every day
     formats = ["html", "pdf"]
+    # chat channels and webhooks (Apprise URLs); secrets only from the environment
+    channels = [
+        "env:BRIEFING_SLACK_URL",
+        "ntfy://ntfy.example.com/morning-brief",
+        { url = "https://hooks.example.com/brief", secret = "env:BRIEFING_HOOK_SECRET" },
+    ]
+    brief_url = "https://news.example.com/brief-{date}.pdf"   # linked from chat messages
+
+    [channels]                    # optional: how channel messages are sent
+    attempts = 4                  # per message on 5xx, 429 and refused connections
+    backoff = 2.0                 # first wait, seconds; doubles each time (at most 60 s)
+    timeout = 30.0
 """
 
 from __future__ import annotations
@@ -59,9 +71,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PASSWORD_ENV",
+    "ChannelEntry",
+    "ChannelOptions",
     "Config",
     "Profile",
     "SmtpConfig",
+    "WebhookChannel",
     "config_path",
     "default_ledger_path",
     "describe_validation_error",
@@ -151,6 +166,66 @@ class SmtpConfig(_Strict):
         return None if value is None else validate_address(value)
 
 
+_ENV_REF = re.compile(r"^env:([A-Za-z_][A-Za-z0-9_]*)$")
+_URL_FORM = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
+
+
+def _channel_url(value: object, where: str) -> str:
+    """A channel URL or ``env:NAME``; the message never repeats the value (a token)."""
+    text = value.strip() if isinstance(value, str) else ""
+    if _ENV_REF.match(text) or _URL_FORM.match(text):
+        return text
+    raise ValueError(
+        f"{where}: expected a channel URL (e.g. 'slack://...', 'ntfy://host/topic') or "
+        "'env:NAME' naming the environment variable that holds it"
+    )
+
+
+class WebhookChannel(_Strict):
+    """A channel as a table: ``{ url = "...", secret = "env:NAME" }`` (the secret signs
+    webhook bodies with an HMAC header)."""
+
+    url: str
+    secret: str | None = None
+
+
+#: ``"slack://..."``, ``"env:NAME"`` or ``{ url = ..., secret = "env:NAME" }``
+ChannelEntry = str | WebhookChannel
+
+
+def _channel_entry(item: object, i: int) -> ChannelEntry:
+    where = f"[{i}]"
+    if isinstance(item, WebhookChannel):
+        return item
+    if not isinstance(item, dict):
+        return _channel_url(item, where)
+    unknown = sorted(set(item) - {"url", "secret"})
+    if unknown:
+        raise ValueError(f"{where}.{unknown[0]}: unknown key (a channel table has url, secret)")
+    if "url" not in item:
+        raise ValueError(f"{where}.url: missing")
+    secret = item.get("secret")
+    if secret is not None and not (isinstance(secret, str) and _ENV_REF.match(secret.strip())):
+        raise ValueError(
+            f"{where}.secret: a secret is never read from the config file: "
+            "write 'env:NAME' and export NAME"
+        )
+    return WebhookChannel(
+        url=_channel_url(item["url"], f"{where}.url"),
+        secret=secret.strip() if isinstance(secret, str) else None,
+    )
+
+
+class ChannelOptions(_Strict):
+    """``[channels]``: how chat and webhook messages are sent (every profile)."""
+
+    #: attempts per message on 5xx, 429 and refused connections (never on 4xx)
+    attempts: int = Field(default=4, ge=1, le=20)
+    #: first wait between attempts, seconds (doubles each time, at most 60 s)
+    backoff: float = Field(default=2.0, ge=0)
+    timeout: float = Field(default=30.0, gt=0)
+
+
 class Profile(_Strict):
     """``[profiles.NAME]``: one brief, who gets it and when."""
 
@@ -174,6 +249,18 @@ class Profile(_Strict):
     title: str | None = None
     #: how late (seconds) a scheduled run may still start after a missed time
     misfire_grace: int = Field(default=3600, ge=1)
+    #: chat channels and webhooks (Apprise URLs, ``env:NAME``, or tables with a secret)
+    channels: list[ChannelEntry] = Field(default_factory=list)
+    #: the full brief's address, linked from chat messages; ``{date}`` becomes YYYY-MM-DD
+    brief_url: str | None = None
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _channels(cls, value: Any) -> Any:
+        """Checked by hand: pydantic's own messages would echo a bad value (a token)."""
+        if not isinstance(value, list):
+            raise ValueError("expected a list of channel URLs")
+        return [_channel_entry(item, i) for i, item in enumerate(value)]
 
     @field_validator("send_time", mode="before")
     @classmethod
@@ -322,6 +409,7 @@ class Config(_Strict):
     """The whole config file."""
 
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    channels: ChannelOptions = Field(default_factory=ChannelOptions)
     #: the delivery ledger (SQLite); default ``$XDG_STATE_HOME/briefing/deliveries.sqlite3``
     ledger: Path | None = None
     profiles: dict[str, Profile] = Field(default_factory=dict)

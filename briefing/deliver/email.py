@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -34,7 +35,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from briefing.config import (
     Config,
@@ -48,6 +49,9 @@ from briefing.deliver.ledger import DeliveryKey, Ledger
 from briefing.deliver.smtp import SmtpSender, SmtpSettings
 from briefing.errors import ConfigError, DeliveryError, ExitCode
 from briefing.models import Briefing
+
+if TYPE_CHECKING:
+    from briefing.deliver.channels import ChannelPlan
 
 __all__ = [
     "DeliveryReport",
@@ -237,12 +241,14 @@ class RecipientResult:
 
 @dataclass
 class DeliveryReport:
-    """Per-recipient results of one run, and the ``.eml`` written by a dry run."""
+    """Per-recipient (and per-channel) results of one run, and what a dry run wrote."""
 
     message_id: str
     subject: str
     results: list[RecipientResult] = field(default_factory=list)
     eml: Path | None = None
+    #: what each channel would receive (dry run)
+    files: list[Path] = field(default_factory=list)
 
     def of(self, status: RecipientStatus) -> list[str]:
         return [r.recipient for r in self.results if r.status == status]
@@ -371,29 +377,101 @@ def deliver_profile(
     environ: Mapping[str, str] | None = None,
     rendered: RenderedBrief | None = None,
 ) -> DeliveryReport:
-    """:func:`deliver` with the sender, SMTP settings and ledger of ``config``.
+    """:func:`deliver` with the sender, SMTP settings and ledger of ``config``, then the
+    profile's channels (``channels.py``) through the same ledger.
 
-    A dry run needs only a sender address: no SMTP settings, password or ledger.
+    Everything that can be checked is checked before the first mail goes out (SMTP
+    settings, channel variables and URLs). A dry run needs only a sender address (and
+    only with recipients): no SMTP settings, password, channel secret or ledger.
     """
-    spec = MailSpec(
-        profile=profile.name,
-        sender=sender_address(config, environ),
-        to=profile.recipients,
-        bcc=profile.bcc,
-        formats=profile.formats,
-        title=profile.title,
-        language=profile.language,
+    env = os.environ if environ is None else environ
+    has_mail = bool(profile.recipients or profile.bcc)
+    if not has_mail and not profile.channels:
+        raise ConfigError(
+            f"Profile {profile.name!r} has no recipients and no channels: set recipients, "
+            "bcc or channels."
+        )
+    plans: list[ChannelPlan] = []
+    if profile.channels:
+        from briefing.deliver.channels import plan_channels, resolve_channels
+
+        channels = resolve_channels(
+            profile.channels, env, profile=profile.name, dry_run=dry_run is not None
+        )
+        plans = plan_channels(
+            briefing,
+            channels,
+            title=subject_for(briefing, profile.title),
+            brief_url=profile.brief_url,
+            options=config.channels,
+        )
+    spec = (
+        MailSpec(
+            profile=profile.name,
+            sender=sender_address(config, env),
+            to=profile.recipients,
+            bcc=profile.bcc,
+            formats=profile.formats,
+            title=profile.title,
+            language=profile.language,
+        )
+        if has_mail
+        else None
     )
     if dry_run is not None:
-        return deliver(briefing, spec, dry_run=dry_run, rendered=rendered)
-    settings = smtp_settings(config, environ)
-    with Ledger(ledger_path(config, environ)) as ledger:
-        return deliver(
+        if spec is not None:
+            report = deliver(briefing, spec, dry_run=dry_run, rendered=rendered)
+        else:
+            report = DeliveryReport("", subject_for(briefing, profile.title))
+        _channels(briefing, plans, profile, config, report, dry_run=dry_run)
+        return report
+    settings = smtp_settings(config, env) if spec is not None else None
+    with Ledger(ledger_path(config, env)) as ledger:
+        if spec is not None:
+            report = deliver(
+                briefing,
+                spec,
+                smtp=settings,
+                ledger=ledger,
+                force=force,
+                retry_unknown=retry_unknown,
+                rendered=rendered,
+            )
+        else:
+            report = DeliveryReport("", subject_for(briefing, profile.title))
+        _channels(
             briefing,
-            spec,
-            smtp=settings,
+            plans,
+            profile,
+            config,
+            report,
             ledger=ledger,
             force=force,
             retry_unknown=retry_unknown,
-            rendered=rendered,
         )
+        return report
+
+
+def _channels(
+    briefing: Briefing,
+    plans: Sequence[ChannelPlan],
+    profile: Profile,
+    config: Config,
+    report: DeliveryReport,
+    **kwargs: Any,
+) -> None:
+    """Deliver to the channels of ``plans``, adding their results to ``report``."""
+    if not plans:
+        return
+    from briefing.deliver.channels import deliver_channels
+
+    results, files = deliver_channels(
+        briefing,
+        plans,
+        profile=profile.name,
+        chash=content_hash(briefing),
+        options=config.channels,
+        **kwargs,
+    )
+    report.results.extend(results)
+    report.files.extend(files)

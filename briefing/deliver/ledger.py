@@ -27,6 +27,14 @@ Two ways out, both explicit:
   ``Message-ID`` (Gmail does, for one mailbox) can drop the copy if the first arrived.
 - ``--force`` resends to everyone, with a fresh ``Message-ID`` so it is not deduplicated.
 
+**Channels** (Slack, Telegram, a webhook...; see ``channels.py``) use the same rows: the
+"recipient" is ``channel:`` and the channel's redacted name (never its URL or token),
+``message_id`` is the delivery id sent with it. A message split into parts (Telegram caps
+one at 4,096 characters) records its progress in ``parts_done``, committed after each part
+the service accepted: a run cut off after part 2 of 3 leaves ``parts_done = 2``, and a
+rerun that may go on (after a failure, or ``--retry-unknown``) sends part 3 only, never
+parts 1 and 2 again. ``--force`` starts again from part 1.
+
 A recipient who already received an edition of that date (any content hash) is skipped:
 a rebuilt brief with different model output is still "today's brief". ``--force`` sends
 the new one. Every write is its own committed transaction (WAL, ``synchronous=FULL``);
@@ -64,6 +72,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     detail       TEXT NOT NULL DEFAULT '',
     created_at   TEXT NOT NULL,
     updated_at   TEXT NOT NULL,
+    parts_done   INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (profile, brief_date, recipient, content_hash)
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_recipient
@@ -93,6 +102,14 @@ class LedgerRow:
     detail: str
     created_at: str
     updated_at: str
+    #: parts of a split channel message the service accepted (0 for mail)
+    parts_done: int = 0
+
+
+_COLUMNS = (
+    "profile, brief_date, recipient, content_hash, message_id, status, attempts, smtp_code, "
+    "detail, created_at, updated_at, parts_done"
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +122,8 @@ class Claim:
     reason: Literal["new", "retry", "sent", "unknown", "forced", "retry-unknown"]
     #: the row that decided it, if there was one
     previous: LedgerRow | None = None
+    #: on go: parts of this very brief already accepted (a split message resumes there)
+    resume_from: int = 0
 
 
 def _now() -> str:
@@ -128,6 +147,11 @@ class Ledger:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(deliveries)")}
+            if "parts_done" not in columns:  # a ledger written before channels existed
+                self._db.execute(
+                    "ALTER TABLE deliveries ADD COLUMN parts_done INTEGER NOT NULL DEFAULT 0"
+                )
         except sqlite3.Error as e:
             self._db.close()
             raise DeliveryError(f"The delivery ledger {self.path} is unusable: {e}.") from e
@@ -177,7 +201,9 @@ class Ledger:
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
-        sql = "SELECT * FROM deliveries" + (" WHERE " + " AND ".join(where) if where else "")
+        sql = f"SELECT {_COLUMNS} FROM deliveries" + (
+            " WHERE " + " AND ".join(where) if where else ""
+        )
         cursor = self._db.execute(sql + " ORDER BY created_at, rowid", args)
         return [_row(tuple(r)) for r in cursor.fetchall()]
 
@@ -200,7 +226,7 @@ class Ledger:
             existing = [
                 _row(tuple(r))
                 for r in db.execute(
-                    "SELECT * FROM deliveries WHERE profile = ? AND brief_date = ? "
+                    f"SELECT {_COLUMNS} FROM deliveries WHERE profile = ? AND brief_date = ? "
                     "AND recipient = ? ORDER BY updated_at DESC",
                     (key.profile, key.brief_date.isoformat(), key.recipient),
                 ).fetchall()
@@ -219,17 +245,29 @@ class Ledger:
             else:
                 last = existing[0] if existing else None
                 claim = Claim(True, "retry" if last else "new", last)
+            same = next((r for r in existing if r.key.content_hash == key.content_hash), None)
+            resume = 0 if force or same is None else same.parts_done
             now = _now()
             db.execute(
                 "INSERT INTO deliveries (profile, brief_date, recipient, content_hash, "
-                "message_id, status, attempts, detail, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, 'sending', 0, '', ?, ?) "
+                "message_id, status, attempts, detail, created_at, updated_at, parts_done) "
+                "VALUES (?, ?, ?, ?, ?, 'sending', 0, '', ?, ?, 0) "
                 "ON CONFLICT (profile, brief_date, recipient, content_hash) DO UPDATE SET "
                 "message_id = excluded.message_id, status = 'sending', smtp_code = NULL, "
-                "detail = '', updated_at = excluded.updated_at",
-                (*_key(key), message_id, now, now),
+                "detail = '', updated_at = excluded.updated_at, parts_done = ?",
+                (*_key(key), message_id, now, now, resume),
             )
-            return claim
+            return Claim(claim.go, claim.reason, claim.previous, resume)
+
+    def mark_part(self, key: DeliveryKey, parts_done: int) -> None:
+        """Record that the service accepted the first ``parts_done`` parts of a split
+        message (the row stays ``sending`` until :meth:`mark_sent`)."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE deliveries SET parts_done = ?, updated_at = ? WHERE profile = ? "
+                "AND brief_date = ? AND recipient = ? AND content_hash = ?",
+                (parts_done, _now(), *_key(key)),
+            )
 
     def mark_sent(self, key: DeliveryKey, *, code: int | None, detail: str, attempts: int) -> None:
         """Record that the server accepted the message for ``key.recipient``."""
@@ -258,7 +296,7 @@ def _key(key: DeliveryKey) -> tuple[str, str, str, str]:
 
 
 def _row(r: tuple[object, ...]) -> LedgerRow:
-    profile, date, recipient, chash, mid, status, attempts, code, detail, created, updated = r
+    profile, date, recipient, chash, mid, status, attempts, code, detail, created, updated = r[:11]
     return LedgerRow(
         key=DeliveryKey(str(profile), dt.date.fromisoformat(str(date)), str(recipient), str(chash)),
         message_id=str(mid),
@@ -268,4 +306,5 @@ def _row(r: tuple[object, ...]) -> LedgerRow:
         detail=str(detail),
         created_at=str(created),
         updated_at=str(updated),
+        parts_done=int(r[11]),  # type: ignore[call-overload]
     )
