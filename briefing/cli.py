@@ -81,6 +81,13 @@ def summarize(
             raise InputError(f"No article found in {source}.")
         with Progress(len(loaded.articles)) as progress:
             summaries = runner.with_progress(progress, lambda: runner.summaries(loaded))
+        judged = runner.judge_report
+    if judged is not None:
+        from briefing.models import RunReport
+        from briefing.usage import format_report
+
+        line = format_report(RunReport(judge=judged)).split("; ", 1)[1]
+        click.echo(f"briefing: {line}", err=True)
     if as_json:
         click.echo(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
     else:

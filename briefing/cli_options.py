@@ -135,7 +135,9 @@ def model_options(fn: F) -> F:
     return _apply(wrapper, _MODEL_OPTION_DECORATORS)  # type: ignore[no-any-return]
 
 
-_RUN_OPTIONS = ("concurrency", "rpm", "tpm", "no_cache", "cache_dir", "max_cost", "deadline")
+_RUN_OPTIONS = (
+    "concurrency", "rpm", "tpm", "no_cache", "cache_dir", "max_cost", "deadline", "verify_with"
+)  # fmt: skip
 
 cache_dir_option = click.option(
     "--cache-dir",
@@ -190,6 +192,17 @@ _RUN_OPTION_DECORATORS = [
         help="Finish within this many seconds: articles not summarized by then are "
         "listed as failed (exit code 10) and the brief is written with the rest. "
         "[env BRIEFING_DEADLINE]",
+    ),
+    click.option(
+        "--verify-with",
+        metavar="MODEL",
+        help="A second opinion on every claim: MODEL (on the same provider and server, "
+        "e.g. gpt-4o-mini; 'same' for the run's own model; or FILE.gguf) judges each "
+        "article's claims against the sentences they cite, one call per article; a "
+        "claim is kept only when both it and the lexical checks hold it (the judge can "
+        "vouch for a paraphrase, never for a number, quote or name missing from the "
+        "source). Its cost is in the run report. Refused for the embedded 135M model "
+        "(not a reliable judge). Off by default. [env BRIEFING_VERIFY_WITH]",
     ),
 ]
 

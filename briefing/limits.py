@@ -43,6 +43,8 @@ class RunLimits:
         self._clock = clock
         self._ends = clock() + deadline if deadline is not None else None
         self._spent = Usage()
+        #: dollars billed by other models than the run's (the judge)
+        self._other_usd = 0.0
         self._lock = threading.Lock()
 
     # -- time ---------------------------------------------------------------------------
@@ -68,32 +70,40 @@ class RunLimits:
         return f"not summarized: the run's --deadline of {self.deadline:g} s passed"
 
     # -- money --------------------------------------------------------------------------
-    def spend(self, usage: Usage) -> None:
-        """Count what a finished article billed."""
+    def spend(self, usage: Usage, *, price: Price | None = None) -> None:
+        """Count what a finished call billed; ``price``: that of another model than the
+        run's (the judge of ``--verify-with``), counted in dollars."""
         with self._lock:
-            self._spent = self._spent + usage
+            if price is None:
+                self._spent = self._spent + usage
+            else:
+                self._other_usd += cost_usd(usage, price) or 0.0
 
     @property
     def spent_usd(self) -> float | None:
         """Dollars billed so far (``None`` when the model's price is unknown)."""
         with self._lock:
-            return cost_usd(self._spent, self.price)
+            own = cost_usd(self._spent, self.price)
+            return None if own is None else own + self._other_usd
 
     @property
     def watches_cost(self) -> bool:
         """True when starting an article depends on its estimated cost."""
         return self.max_cost is not None and self.price is not None
 
-    def stop_reason(self, estimate: Usage | None = None) -> str | None:
+    def stop_reason(
+        self, estimate: Usage | None = None, *, price: Price | None = None
+    ) -> str | None:
         """Why the next article must not start (``None``: it may). ``estimate``: what the
-        article should cost, counted before sending (needed for the spending cap)."""
+        article should cost, counted before sending (needed for the spending cap), at
+        ``price`` when that is another model's than the run's."""
         if self.expired:
             return self.deadline_reason()
         if self.max_cost is None or self.price is None or estimate is None:
             return None
         with self._lock:
-            spent = cost_usd(self._spent, self.price) or 0.0
-        upcoming = cost_usd(estimate, self.price) or 0.0
+            spent = (cost_usd(self._spent, self.price) or 0.0) + self._other_usd
+        upcoming = cost_usd(estimate, price or self.price) or 0.0
         if spent + upcoming > self.max_cost:
             return (
                 f"not summarized: --max-cost ${self.max_cost:g} reached "

@@ -183,6 +183,23 @@ class Usage(BaseModel):
         )
 
 
+class JudgeReport(BaseModel):
+    """What the judge of ``--verify-with`` did and cost (priced at its own model)."""
+
+    model: str
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+    #: articles it gave verdicts on; claims it rejected that the lexical checks passed,
+    #: and claims it kept that they doubted (paraphrase)
+    judged: int = 0
+    rejected: int = 0
+    overturned: int = 0
+    #: articles left with the lexical checks only (its failures, the run's limits)
+    unjudged: int = 0
+
+
 class RunReport(BaseModel):
     """What one run cost: model calls, cache hits, tokens, estimated dollars, seconds
     (built by :func:`briefing.usage.run_report`)."""
@@ -196,6 +213,8 @@ class RunReport(BaseModel):
     cost_usd: float | None = None
     seconds: float | None = None
     concurrency: int = 1
+    #: the judge's share (``--verify-with``), not in the figures above
+    judge: JudgeReport | None = None
 
 
 class Provenance(BaseModel):

@@ -37,8 +37,9 @@ if TYPE_CHECKING:
     from briefing.limits import RunLimits
     from briefing.llm.base import LLM
     from briefing.memo import TextStore
-    from briefing.models import RunReport
+    from briefing.models import JudgeReport, RunReport
     from briefing.prompts import Prompts
+    from briefing.review import Judge
     from briefing.structured import Plan
     from briefing.summarize import Summarizer
     from briefing.synthesis import SynthesisResult
@@ -87,6 +88,10 @@ class Loaded:
             more = f"; and {len(self.problems) - 3} more" if len(self.problems) > 3 else ""
             line += f", {len(self.problems)} skipped: {shown}{more}"
         return line
+
+
+def _by_id(articles: Sequence[Article]) -> dict[str, Article]:
+    return {a.id: a for a in articles}
 
 
 def _plural(n: int, word: str) -> str:
@@ -211,6 +216,11 @@ class Runner:
         #: summaries the model delivered so far (they are in the cache)
         self.kept = 0
         self.total = 0
+        #: the judge of --verify-with (opened when a run starts) and whether we own it
+        self._judge_llm: LLM | None = None
+        self._owns_judge = False
+        #: what the judge did in the last run (None: no judge)
+        self.judge_report: JudgeReport | None = None
 
     # -- resources ------------------------------------------------------------------------
     @property
@@ -270,6 +280,9 @@ class Runner:
 
     def close(self) -> None:
         """Close what this runner opened (the model's connections, the cache)."""
+        if self._owns_judge and self._judge_llm is not None:
+            self._judge_llm.close()
+        self._judge_llm = None
         if self._owns_llm and self._llm is not None:
             self._llm.close()
             self._llm = None
@@ -296,23 +309,33 @@ class Runner:
         """Grounded summaries of the loaded articles (``briefing summarize``)."""
         loaded = loaded if loaded is not None else self.load()
         self.prompts  # noqa: B018 - a bad prompts directory fails before the model loads
+        judge_llm = self._open_judge()
         with self._interruptible(len(loaded.articles), brief=False):
             limits = self._limits()
-            return self._summarize(loaded.articles, limits)
+            summaries = self._summarize(loaded.articles, limits)
+            if judge_llm is not None:
+                judge = self._judge(judge_llm, limits)
+                summaries = self._review(judge, summaries, loaded.articles)
+                self.judge_report = judge.report()
+            return summaries
 
     def brief(self, loaded: Loaded | None = None) -> BriefRun:
         """The whole brief: summarize and ground, compose, synthesize, report."""
         loaded = loaded if loaded is not None else self.load()
         self.prompts  # noqa: B018 - a bad prompts directory fails before the model loads
+        judge_llm = self._open_judge()
         started = time.perf_counter()
         with self._interruptible(len(loaded.articles), brief=True):
             limits = self._limits()
+            judge = self._judge(judge_llm, limits) if judge_llm is not None else None
             if self._inline(limits):
                 summaries = self._summarize(loaded.articles, limits)
+                if judge is not None:
+                    summaries = self._review(judge, summaries, loaded.articles)
                 briefing = self._compose(summaries)
                 self._synthesize_inline(briefing, limits)
             else:
-                summaries, briefing = self._run_async(loaded.articles, limits)
+                summaries, briefing = self._run_async(loaded.articles, limits, judge)
         from briefing.usage import run_report
 
         briefing.run = run_report(
@@ -323,6 +346,7 @@ class Runner:
             concurrency=self.llm.concurrency(),
             total=briefing.usage,
         )
+        briefing.run.judge = self.judge_report = judge.report() if judge is not None else None
         return BriefRun(briefing, summaries, loaded)
 
     # -- inside ---------------------------------------------------------------------------
@@ -379,6 +403,58 @@ class Runner:
 
         return finish
 
+    # -- the judge (--verify-with) --------------------------------------------------------
+    def _open_judge(self) -> LLM | None:
+        """The judge's model, checked before the run starts (a weak judge is refused
+        with a ``ConfigError``); None without ``--verify-with``."""
+        value = self.request.run.verify_with
+        if not value:
+            return None
+        if self._judge_llm is None:
+            from briefing.judge import check_judge, resolve_judge
+
+            settings = resolve_judge(self.request.model, value, self._env)
+            if settings is not self.request.model or self._owns_llm:
+                check_judge(settings, self._env)  # before any model is loaded
+            if settings is self.request.model:
+                llm, owned = self.llm, False
+            else:
+                from briefing.llm import open_llm
+
+                llm, owned = open_llm(settings, self._env), True
+            self._judge_llm, self._owns_judge = llm, owned
+            check_judge(llm)  # (a server's model is known once asked)
+        return self._judge_llm
+
+    def _judge(self, llm: LLM, limits: RunLimits | None) -> Judge:
+        from briefing.review import Judge
+        from briefing.usage import price_for
+
+        return Judge(
+            llm,
+            prompts=self.prompts,
+            cache=self.cache,
+            limits=limits,
+            price=price_for(llm.provider, llm.model),
+        )
+
+    @staticmethod
+    def _review(
+        judge: Judge, summaries: list[ArticleSummary], articles: Sequence[Article]
+    ) -> list[ArticleSummary]:
+        from briefing.summarize import run_coroutine, runs_inline
+
+        if runs_inline(judge.llm, judge.limits):
+            return judge.review(summaries, _by_id(articles))
+
+        async def run() -> list[ArticleSummary]:
+            try:
+                return await judge.areview(summaries, _by_id(articles))
+            finally:
+                await judge.llm.aclose()
+
+        return run_coroutine(run)
+
     def _progress(self, summary: ArticleSummary) -> None:
         if self.on_summary is not None:
             self.on_summary(summary)
@@ -418,7 +494,7 @@ class Runner:
         )
 
     def _run_async(
-        self, articles: Sequence[Article], limits: RunLimits | None
+        self, articles: Sequence[Article], limits: RunLimits | None, judge: Judge | None = None
     ) -> tuple[list[ArticleSummary], Briefing]:
         from briefing.summarize import run_coroutine
 
@@ -434,11 +510,15 @@ class Runner:
                     limits=limits,
                     finish=self._grounder(),
                 )
+                if judge is not None:
+                    summaries = await judge.areview(summaries, _by_id(articles))
                 briefing = self._compose(summaries)
                 await self._synthesize(briefing, limits)
                 return summaries, briefing
             finally:
                 await self.llm.aclose()
+                if judge is not None and judge.llm is not self.llm:
+                    await judge.llm.aclose()
 
         return run_coroutine(run)
 

@@ -91,6 +91,8 @@ class RunSettings:
     deadline: float | None = None
     #: what to do with claims the source does not support: "drop" or "flag"
     unsupported: str = "drop"
+    #: a second opinion on every claim from this model ("same": the run's own); None: off
+    verify_with: str | None = None
 
 
 def _number(env: Mapping[str, str], name: str, kind: Callable[[str], N]) -> N | None:
@@ -151,6 +153,7 @@ def run_settings(env: Mapping[str, str] | None = None) -> RunSettings:
         max_cost=_cost(env),
         deadline=_number(env, "BRIEFING_DEADLINE", float),
         unsupported=_choice(env, "BRIEFING_UNSUPPORTED", UNSUPPORTED_POLICIES) or "drop",
+        verify_with=env.get("BRIEFING_VERIFY_WITH", "").strip() or None,
     )
 
 

@@ -153,6 +153,16 @@ def format_report(report: RunReport) -> str:
     )
     if report.seconds is not None:
         line += f", {report.seconds:.1f} s"
+    judge = report.judge
+    if judge is not None:
+        cost = "cost unknown" if judge.cost_usd is None else f"~${judge.cost_usd:.4f}"
+        line += (
+            f"; judge {judge.model}: {judge.calls} calls, {judge.prompt_tokens}+"
+            f"{judge.completion_tokens} tokens, {cost}, {judge.rejected} claims rejected, "
+            f"{judge.overturned} kept"
+        )
+        if judge.unjudged:
+            line += f", {judge.unjudged} articles not judged"
     return line
 
 

@@ -870,6 +870,7 @@ class OpenAILLM:
         )
 
 
+_CONTROL = re.compile(r"[\x00-\x1f]")
 _CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 
@@ -879,7 +880,7 @@ def escape_control_characters(text: str) -> str:
     JSON-schema grammar allows any character but ``"`` and ``\\`` in a string, so a
     small model writes real line breaks into its summary): escaping them loses nothing
     and keeps a good answer from failing validation."""
-    if not any(ord(c) < 0x20 for c in text):
+    if _CONTROL.search(text) is None:  # (the usual case, checked in C)
         return text
     out: list[str] = []
     in_string = escaped = False
