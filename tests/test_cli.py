@@ -154,3 +154,24 @@ def test_extract_json_has_the_fields() -> None:
 def test_schema_command_prints_json_schema() -> None:
     schema = json.loads(run("schema").stdout)
     assert schema["title"] == "ArticleSummary"
+
+
+def test_the_process_exit_status_and_output_survive_the_fast_exit(tmp_path: Path) -> None:
+    """``python -m briefing`` ends without tearing down every module (``cli._exit``):
+    the exit status, stdout and stderr are still those of the command."""
+    import subprocess
+    import sys
+
+    from briefing.errors import ExitCode
+
+    missing = subprocess.run(
+        [sys.executable, "-m", "briefing", "summarize", str(tmp_path / "missing.txt")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert missing.returncode == int(ExitCode.INPUT), missing.stderr
+    assert "missing.txt" in missing.stderr and "Traceback" not in missing.stderr
+    shown = subprocess.run(
+        [sys.executable, "-m", "briefing", "schema"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert shown.returncode == 0 and json.loads(shown.stdout)["title"]
