@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from test_openai_provider import MESSAGES, SCHEMA, Script, ok_body
 from test_summarize import make_article, output
@@ -119,16 +119,16 @@ def make_async_llm(script: Script, **kwargs: Any) -> tuple[OpenAILLM, list[float
     async def sleep(seconds: float) -> None:
         sleeps.append(seconds)
 
-    transport = httpx.MockTransport(script)
+    transport = httpx2.MockTransport(script)
     sync = http.Client(
         api_key="mock-api-key",
         base_url="http://test.invalid/v1",
-        http_client=httpx.Client(transport=transport),
+        http_client=httpx2.Client(transport=transport),
     )
     asynchronous = http.AsyncClient(
         api_key="mock-api-key",
         base_url="http://test.invalid/v1",
-        http_client=httpx.AsyncClient(transport=transport),
+        http_client=httpx2.AsyncClient(transport=transport),
     )
     llm = OpenAILLM(
         "test-model",
@@ -189,7 +189,7 @@ def test_async_client_is_built_per_event_loop_and_closed() -> None:
     sync = http.Client(
         api_key="mock-api-key",
         base_url="http://test.invalid/v1",
-        http_client=httpx.Client(transport=httpx.MockTransport(script)),
+        http_client=httpx2.Client(transport=httpx2.MockTransport(script)),
     )
     llm = OpenAILLM("test-model", client=sync)
     assert isinstance(llm, LLM)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx._transports.default
+import httpx2._transports.default
 import pytest
 from click.testing import CliRunner
 from fault_server import (
@@ -96,14 +96,14 @@ def _tls_context(verify: Any = True, cert: Any = None, trust_env: bool = True) -
     return _create_tls_context(verify=verify, cert=cert, trust_env=trust_env)
 
 
-_create_tls_context = httpx._transports.default.create_ssl_context
+_create_tls_context = httpx2._transports.default.create_ssl_context
 
 
 @pytest.fixture(autouse=True)
 def one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every client here speaks plain HTTP to loopback: build the TLS context each new
     client makes (50 ms of loading CA certificates, unused) once."""
-    monkeypatch.setattr(httpx._transports.default, "create_ssl_context", _tls_context)
+    monkeypatch.setattr(httpx2._transports.default, "create_ssl_context", _tls_context)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from briefing.errors import ConfigError, ModelNotFoundError, ProviderError
@@ -44,24 +44,24 @@ class Script:
 
     def __init__(self, *responses: tuple[int, Any, dict[str, str]]) -> None:
         self.responses = list(responses)
-        self.requests: list[httpx.Request] = []
+        self.requests: list[httpx2.Request] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
         status, body, headers = self.responses.pop(0)
         if isinstance(body, Exception):
             raise body
-        return httpx.Response(status, json=body, headers=headers)
+        return httpx2.Response(status, json=body, headers=headers)
 
     def bodies(self) -> list[dict[str, Any]]:
         return [json.loads(r.content) for r in self.requests]
 
 
 def make_llm(
-    script: Callable[[httpx.Request], httpx.Response],
+    script: Callable[[httpx2.Request], httpx2.Response],
     *,
     model: str = "test-model",
-    async_script: Callable[[httpx.Request], httpx.Response] | None = None,
+    async_script: Callable[[httpx2.Request], httpx2.Response] | None = None,
     **kwargs: Any,
 ) -> tuple[OpenAILLM, list[float]]:
     """A provider whose sync client is answered by ``script`` (and async one, if given, by
@@ -70,14 +70,14 @@ def make_llm(
     client = http.Client(
         api_key="mock-api-key",
         base_url="http://test.invalid/v1",
-        http_client=httpx.Client(transport=httpx.MockTransport(script)),
+        http_client=httpx2.Client(transport=httpx2.MockTransport(script)),
     )
     async_client = None
     if async_script is not None:
         async_client = http.AsyncClient(
             api_key="mock-api-key",
             base_url="http://test.invalid/v1",
-            http_client=httpx.AsyncClient(transport=httpx.MockTransport(async_script)),
+            http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(async_script)),
         )
 
     async def async_sleep(seconds: float) -> None:
@@ -132,7 +132,7 @@ def test_retry_after_is_capped() -> None:
 
 
 def test_dropped_connections_are_retried_then_reported() -> None:
-    drop = httpx.RemoteProtocolError("Server disconnected without sending a response.")
+    drop = httpx2.RemoteProtocolError("Server disconnected without sending a response.")
     script = Script(*[(0, drop, {})] * 4)
     llm, sleeps = make_llm(script)
     with pytest.raises(ProviderError, match="Cannot reach the model server"):
@@ -192,7 +192,7 @@ def test_empty_choices_and_refusals_are_reported_as_such() -> None:
 def test_retry_after_parsing() -> None:
     class E(Exception):
         def __init__(self, headers: dict[str, str]) -> None:
-            self.response = httpx.Response(429, headers=headers)
+            self.response = httpx2.Response(429, headers=headers)
 
     assert retry_after_seconds(E({"retry-after-ms": "1500"})) == 1.5
     assert retry_after_seconds(E({"retry-after": "7"})) == 7.0
@@ -372,8 +372,8 @@ def test_llama_cpp_python_refusal_steps_down_once_and_is_remembered() -> None:
             },
         ),
         (429, {"error": {"message": "Rate limit reached"}}),
-        (0, httpx.ReadTimeout("timed out")),
-        (0, httpx.RemoteProtocolError("Server disconnected without sending a response.")),
+        (0, httpx2.ReadTimeout("timed out")),
+        (0, httpx2.RemoteProtocolError("Server disconnected without sending a response.")),
     ],
     ids=["traceback", "500", "503", "429", "timeout", "drop"],
 )
@@ -409,13 +409,13 @@ def test_concurrent_refusals_step_down_one_level() -> None:
     per call (json_schema -> json_object, not on to plain text)."""
     sent: list[str] = []
 
-    async def server(request: httpx.Request) -> httpx.Response:
+    async def server(request: httpx2.Request) -> httpx2.Response:
         mode = json.loads(request.content)["response_format"]["type"]
         sent.append(mode)
         await asyncio.sleep(0.02)  # all three are in flight before the first answer
         if mode == "json_schema":
-            return httpx.Response(500, json=LLAMA_CPP_PYTHON_REFUSAL)
-        return httpx.Response(200, json=ok_body())
+            return httpx2.Response(500, json=LLAMA_CPP_PYTHON_REFUSAL)
+        return httpx2.Response(200, json=ok_body())
 
     llm, _ = make_llm(Script(), async_script=server)  # type: ignore[arg-type]
     llm.requested_concurrency = 3
@@ -464,15 +464,15 @@ class Server:
         self.chat = chat or Script()
         self.requests: list[str] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(f"{request.method} {request.url.path}")
         if request.method == "GET":
             if request.url.path not in self.gets:
-                return httpx.Response(404, text="404 page not found")
+                return httpx2.Response(404, text="404 page not found")
             status, body = self.gets[request.url.path]
             if isinstance(body, Exception):
                 raise body
-            return httpx.Response(status, json=body)
+            return httpx2.Response(status, json=body)
         return self.chat(request)
 
 
@@ -481,7 +481,7 @@ def server_llm(server: Server, model: str | None = None, **kwargs: Any) -> OpenA
     client = http.Client(
         api_key="mock-api-key",
         base_url=base,
-        http_client=httpx.Client(transport=httpx.MockTransport(server)),
+        http_client=httpx2.Client(transport=httpx2.MockTransport(server)),
     )
     kwargs.setdefault("retry", RetryPolicy(max_attempts=2, initial_wait=0.001, max_wait=0.01))
     return OpenAILLM(model, client=client, probe=True, sleep=lambda _: None, **kwargs)
@@ -584,8 +584,8 @@ def test_get_llm_with_a_base_url_and_no_model_is_not_labelled_gpt_4o_mini() -> N
         ),
         (  # probes that fail never fail the run
             {
-                "/v1/models": (0, httpx.ConnectTimeout("timed out")),
-                "/props": (0, httpx.ReadTimeout("slow")),
+                "/v1/models": (0, httpx2.ConnectTimeout("timed out")),
+                "/props": (0, httpx2.ReadTimeout("slow")),
             },
             "unknown",
             2,
@@ -799,16 +799,16 @@ def test_a_call_imports_no_sdk_and_sends_plain_json() -> None:
 
     program = f"""
 import json, sys
-import httpx
+import httpx2
 from briefing.llm import http
 from briefing.llm.base import Message
 from briefing.llm.openai import OpenAILLM
 sent = []
 def answer(request):
     sent.append((request.headers, json.loads(request.content)))
-    return httpx.Response(200, json={ok_body()!r})
+    return httpx2.Response(200, json={ok_body()!r})
 client = http.Client(base_url="http://test.invalid/v1", api_key="k-123",
-    http_client=httpx.Client(transport=httpx.MockTransport(answer)))
+    http_client=httpx2.Client(transport=httpx2.MockTransport(answer)))
 llm = OpenAILLM("test-model", client=client)
 done = llm.complete([Message("user", "u")], schema={{}}, schema_name="s", max_tokens=5)
 headers, body = sent[0]
