@@ -25,6 +25,7 @@ from briefing.cli_options import (
     cache_dir_option,
     handle_errors,
     model_options,
+    report_batch,
     report_model_failures,
     report_run,
     report_skipped,
@@ -51,6 +52,7 @@ def cli() -> None:
     briefing extract PATH            the clean articles found in the inputs
     briefing eval PATH               faithfulness metrics of the summaries
     briefing send --profile NAME     build a profile's brief and mail it
+    briefing editions                the briefs kept, and what each had new
 
     With no OPENAI_API_KEY it runs the bundled SmolLM2 model in process (no network).
     """
@@ -76,6 +78,7 @@ def summarize(
     del verbose
     request = BriefRequest(inputs=(source,), model=model, run=run)
     with Runner(request, stdin=sys.stdin) as runner:
+        runner.on_batch_progress = report_batch
         loaded = runner.load()
         if not loaded.articles:
             raise InputError(f"No article found in {source}.")
@@ -179,6 +182,23 @@ def summarize(
 )
 @click.option("--include", multiple=True, help="Glob of files to take from directories.")
 @click.option("--exclude", multiple=True, help="Glob of files to skip in directories.")
+@click.option(
+    "--repeats",
+    type=click.Choice(["omit", "list", "full"]),
+    help="Stories an earlier edition (last 7 days) had, with nothing new: leave them out, "
+    "list them in one line each under 'Still developing' (default), or keep them in full.",
+)
+@click.option(
+    "--editions/--no-editions",
+    default=None,
+    help="Keep the brief as the day's edition and mark its stories new / update / "
+    "repeat against the last 7 days' editions (default: on).",
+)
+@click.option(
+    "--editions-db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The edition store (default: editions.sqlite3 beside the run cache).",
+)
 @unsupported_option
 @handle_errors
 @model_options
@@ -204,6 +224,7 @@ def brief(
     del verbose
     request = _brief_request(inputs, profile_name, config_file, model, run, **flags)
     with Runner(request, stdin=sys.stdin) as runner:
+        runner.on_batch_progress = report_batch
         loaded = runner.load()
         report_skipped(loaded)
         with Progress(len(loaded.articles)) as progress:
@@ -237,6 +258,9 @@ def _brief_request(
         "regions": _usage_error(parse_regions, flags.pop("regions_")),
         "language": flags.pop("language"),
         "synthesize": flags.pop("synthesis"),
+        "repeats": flags.pop("repeats"),
+        "editions": flags.pop("editions"),
+        "editions_db": flags.pop("editions_db"),
         "model": model,
         "run": run,
     }
@@ -251,6 +275,7 @@ def _brief_request(
     if not inputs:
         raise click.UsageError("Give PATH... to read, or --profile NAME with sources.")
     given = {k: v for k, v in fields.items() if v is not None}
+    given.setdefault("editions", True)  # the CLI keeps its briefs (library: off by default)
     return BriefRequest(date=date.date() if date else None, outputs=outputs, **given)
 
 
@@ -400,12 +425,16 @@ def schema() -> None:
 
 
 def _register() -> None:
+    from briefing.cli_batch import batch
     from briefing.cli_deliver import schedule, send
+    from briefing.cli_editions import editions
     from briefing.cli_verify import verify
 
+    cli.add_command(editions)
     cli.add_command(send)
     cli.add_command(schedule)
     cli.add_command(verify)
+    cli.add_command(batch)
 
 
 _register()

@@ -82,12 +82,20 @@ class _BriefMaker:
     runs of a schedule."""
 
     def __init__(
-        self, profile: Profile, brief_file: Path | None, model: ModelSettings, run: RunSettings
+        self,
+        profile: Profile,
+        brief_file: Path | None,
+        model: ModelSettings,
+        run: RunSettings,
+        *,
+        keep_edition: bool = True,
     ) -> None:
         self.profile = profile
         self.brief_file = brief_file
         self.model = model
         self.run = run
+        #: False for a dry run: compared with the editions, not kept as one
+        self.keep_edition = keep_edition
         self._llm: LLM | None = None
 
     def __call__(self, date: dt.date | None) -> Briefing:
@@ -100,6 +108,7 @@ class _BriefMaker:
             model=self.model, run=self.run, date=date, outputs=Outputs(print_markdown=False)
         )
         with Runner(request, llm=self._llm) as runner:
+            runner.keep_edition = self.keep_edition
             loaded = runner.load()
             report_skipped(loaded)
             result = runner.brief(loaded)
@@ -176,7 +185,7 @@ def send(
         raise click.UsageError("--date and --brief exclude each other (the brief has a date).")
     del verbose
     config, profile = _load(config_file, profile_name)
-    make = _BriefMaker(profile, brief_file, model, run)
+    make = _BriefMaker(profile, brief_file, model, run, keep_edition=dry_run is None)
     try:
         briefing = make(date_.date() if date_ else None)
     finally:
@@ -233,7 +242,7 @@ def schedule(
     if print_cron or print_systemd:
         _print_entries(config, profile, print_cron, print_systemd, explicit=config_file)
         return
-    make = _BriefMaker(profile, brief_file, model, run)
+    make = _BriefMaker(profile, brief_file, model, run, keep_edition=dry_run is None)
     job = _delivery_job(make, config, profile, dry_run)
     with _log_to_stderr(verbose):
         try:

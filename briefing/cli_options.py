@@ -29,6 +29,7 @@ Exit codes: 0 ok; 2 bad usage; 3 configuration; 4 input; 5 model provider;
 6 invalid model output; 7 delivery/writing; 10 partial (written, but some inputs
 were skipped, some articles not (wholly) summarized: failed, partial, or stopped
 by --deadline or --max-cost, or a region's synthesis failed; they are listed);
+75 a --batch --no-wait batch is submitted, not done yet (collect it later);
 130 interrupted (Ctrl-C/SIGTERM; finished summaries stay cached); 1 internal error
 (a bug)."""
 
@@ -136,7 +137,8 @@ def model_options(fn: F) -> F:
 
 
 _RUN_OPTIONS = (
-    "concurrency", "rpm", "tpm", "no_cache", "cache_dir", "max_cost", "deadline", "verify_with"
+    "concurrency", "rpm", "tpm", "no_cache", "cache_dir", "max_cost", "deadline", "verify_with",
+    "batch", "fallback",
 )  # fmt: skip
 
 cache_dir_option = click.option(
@@ -204,6 +206,26 @@ _RUN_OPTION_DECORATORS = [
         "source). Its cost is in the run report. Refused for the embedded 135M model "
         "(not a reliable judge). Off by default. [env BRIEFING_VERIFY_WITH]",
     ),
+    click.option(
+        "--batch",
+        is_flag=True,
+        help="Summarize through the provider's Batch API (OpenAI's /v1/batches, or a "
+        "compatible server): the same requests at about half the price, answered within "
+        "24 hours. It waits (polling) unless --no-wait; a killed run, run again, follows "
+        "the same batch. Needs the cache.",
+    ),
+    click.option(
+        "--no-wait",
+        is_flag=True,
+        help="With --batch: submit and exit at once (code 75); run the same command again "
+        "to collect and build the brief.",
+    ),
+    click.option(
+        "--fallback",
+        type=click.Choice(["fail", "live"]),
+        help="With --batch: requests the batch failed or let expire are listed as failed "
+        "(default) or asked live.",
+    ),
 ]
 
 
@@ -218,6 +240,8 @@ def run_options(fn: F) -> F:
         flags = {name: kwargs.pop(name) for name in _RUN_OPTIONS}
         unsupported = kwargs.pop("unsupported", None)
         given = {k: v for k, v in flags.items() if v not in (None, False)}
+        if kwargs.pop("no_wait", False):
+            given["batch_wait"] = False
         if unsupported:
             given["unsupported"] = unsupported
         return fn(*args, run=replace(run_settings(), **given), **kwargs)
@@ -257,6 +281,11 @@ class Progress:
         """Leave the progress line (e.g. on an interrupt) so the next message is clean."""
         if self.enabled and self.done < self.total:
             click.echo("", err=True)
+
+
+def report_batch(message: str) -> None:
+    """A line about a --batch run's batch (submitted, waiting, collected) on stderr."""
+    click.echo(f"briefing: {message}", err=True)
 
 
 def report_skipped(loaded: Loaded) -> None:

@@ -253,6 +253,12 @@ class Profile(_Strict):
     channels: list[ChannelEntry] = Field(default_factory=list)
     #: the full brief's address, linked from chat messages; ``{date}`` becomes YYYY-MM-DD
     brief_url: str | None = None
+    #: keep each brief as an edition and compare it with the last days' (``briefing.editions``)
+    editions: bool = True
+    #: the edition store (default: ``editions.sqlite3`` beside the run cache)
+    editions_db: Path | None = None
+    #: stories seen before with nothing new: "omit", "list" (under "Still developing"), "full"
+    repeats: Literal["omit", "list", "full"] = "list"
 
     @field_validator("channels", mode="before")
     @classmethod
@@ -377,6 +383,9 @@ class Profile(_Strict):
             "model": model or ModelSettings(),
             "run": run or RunSettings(),
             "profile": self.name,
+            "editions": self.editions,
+            "editions_db": self.editions_db,
+            "repeats": self.repeats,
         }
         fields.update({k: v for k, v in overrides.items() if v is not None})
         return BriefRequest(**fields)
@@ -502,6 +511,7 @@ def _resolve(config: Config, file: Path) -> Config:
                 "name": name,
                 "sources": [source(s) for s in p.sources],
                 "output_dir": local(p.output_dir),
+                "editions_db": local(p.editions_db),
             }
         )
         for name, p in config.profiles.items()

@@ -35,6 +35,7 @@ class ExitCode(IntEnum):
     VALIDATION = 6
     DELIVERY = 7
     PARTIAL = 10  #: the brief was written, but some articles failed
+    PENDING = 75  #: a batch was submitted and is not finished: collect it later (EX_TEMPFAIL)
     INTERRUPTED = 130  #: stopped by Ctrl-C / SIGINT
 
 
@@ -106,6 +107,13 @@ class Interrupted(BriefingError):
     """The run was stopped by Ctrl-C or SIGTERM; the message says what was kept."""
 
     exit_code = ExitCode.INTERRUPTED
+
+
+class BatchPending(BriefingError):
+    """``--batch --no-wait``: the batch is submitted and not done yet; the message says
+    how to collect it."""
+
+    exit_code = ExitCode.PENDING
 
 
 class DeliveryError(BriefingError):

@@ -472,14 +472,13 @@ def combine(
 
 
 def lexical_doubt(check: ClaimCheck) -> Literal["none", "soft", "hard"]:
-    """How the lexical checks failed ``check``: ``"none"`` (supported), ``"soft"`` (only
-    the support score was low: every part of its reason reads ``support ...``) or
-    ``"hard"`` (anything else: numbers, names, quotes, negation, citations)."""
+    """How the lexical checks failed ``check``: ``"none"`` (supported), ``"hard"`` (an
+    exact check failed: a number, name or quote not in the source, a dropped negation,
+    instruction-like text; ``ClaimCheck.exact``) or ``"soft"`` (only the calibrated
+    score or the word overlap was low: what paraphrase causes)."""
     if check.supported:
         return "none"
-    parts = [p.strip() for p in check.reason.split(";") if p.strip()]
-    soft = check.score is not None and parts and all(p.startswith("support ") for p in parts)
-    return "soft" if soft else "hard"
+    return "hard" if check.exact or check.score is None else "soft"
 
 
 # --------------------------------------------------------------------------- summaries

@@ -200,6 +200,23 @@ class JudgeReport(BaseModel):
     unjudged: int = 0
 
 
+class BatchSummary(BaseModel):
+    """The Batch API part of a run (``--batch``): its requests, what it billed at the
+    batch discount and what the same requests cost live."""
+
+    batches: list[str] = Field(default_factory=list)
+    requests: int = 0
+    #: requests uploaded by this run (the rest were in batches an earlier run submitted)
+    uploaded: int = 0
+    failed: int = 0
+    #: follow-up calls made live (repairs, parts of long articles, --fallback live)
+    live_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+    live_cost_usd: float | None = None
+
+
 class RunReport(BaseModel):
     """What one run cost: model calls, cache hits, tokens, estimated dollars, seconds
     (built by :func:`briefing.usage.run_report`)."""
@@ -215,6 +232,8 @@ class RunReport(BaseModel):
     concurrency: int = 1
     #: the judge's share (``--verify-with``), not in the figures above
     judge: JudgeReport | None = None
+    #: the Batch API's share (``--batch``): in the figures above, ``cost_usd`` at its price
+    batch: BatchSummary | None = None
 
 
 class Provenance(BaseModel):
@@ -256,6 +275,9 @@ class ClaimCheck(BaseModel):
     action: ClaimAction
     #: the source sentences the claim was checked against (or cites)
     sentence_ids: list[int] = Field(default_factory=list)
+    #: an exact check failed (a number, name or quote not in the source, a negation or
+    #: hedge dropped, instruction-like text): no second opinion overrules it
+    exact: bool = False
 
 
 class GroundingReport(BaseModel):
@@ -304,6 +326,24 @@ class ArticleSummary(BaseModel):
         return self.content is not None
 
 
+#: How a story stands against earlier editions (``briefing.continuity``): never seen,
+#: seen with new verified facts, seen with nothing new.
+ContinuityStatus = Literal["new", "update", "repeat"]
+#: What a brief does with its repeats: leave them out, list them in one line each under
+#: "Still developing", or keep them in full (marked).
+RepeatsMode = Literal["omit", "list", "full"]
+
+
+class TimelineEntry(BaseModel):
+    """An earlier edition's telling of a developing story."""
+
+    date: dt.date
+    headline: str
+    #: the latest publication time its sources gave (``None``: none gave one; never a
+    #: time made up)
+    published: dt.datetime | None = None
+
+
 class Story(BaseModel):
     """One event, told by one or more articles (``summaries``: its sources, lead first).
 
@@ -319,6 +359,16 @@ class Story(BaseModel):
     topic: str = ""
     #: the latest publication time among its sources
     published: dt.datetime | None = None
+    #: set by ``briefing.continuity`` (``None``: not compared with earlier editions)
+    continuity: ContinuityStatus | None = None
+    #: the latest earlier edition that had this story
+    previous_date: dt.date | None = None
+    #: its verified key points that no earlier edition had (what an update leads with)
+    new_points: list[KeyPoint] = Field(default_factory=list)
+    #: earlier editions' tellings, oldest first (a story seen in two or more of them)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    #: the id the story had in the first edition that had it (the same every day)
+    thread: str | None = None
 
     @property
     def lead(self) -> ArticleSummary:
@@ -379,6 +429,28 @@ class Section(BaseModel):
         return [summary for story in self.stories for summary in story.summaries]
 
 
+class ContinuityReport(BaseModel):
+    """How a brief's stories stand against the earlier editions it was compared with."""
+
+    new: int = 0
+    updates: int = 0
+    repeats: int = 0
+    repeats_mode: RepeatsMode = "list"
+    #: the dates of the earlier editions compared with (newest first)
+    compared: list[dt.date] = Field(default_factory=list)
+
+    @property
+    def line(self) -> str:
+        """``5 new, 2 updates, 3 still developing`` (repeats left out: ``3 repeats left out``)."""
+        parts = [f"{self.new} new", f"{self.updates} update" + ("" if self.updates == 1 else "s")]
+        if self.repeats_mode == "omit":
+            noun = "repeat" if self.repeats == 1 else "repeats"
+            parts.append(f"{self.repeats} {noun} left out")
+        else:
+            parts.append(f"{self.repeats} still developing")
+        return ", ".join(parts)
+
+
 class Briefing(BaseModel):
     """A whole edition: sections by region plus what could not be summarized."""
 
@@ -401,6 +473,11 @@ class Briefing(BaseModel):
     language: str = "English"
     #: version of the synthesis prompts (``None``: no synthesis was asked for)
     synthesis_prompt_version: str | None = None
+    #: stories seen before with nothing new, one line each under "Still developing"
+    #: (``--repeats list``; they are in no section)
+    developing: list[Story] = Field(default_factory=list)
+    #: new / updates / repeats against earlier editions (``None``: not compared)
+    continuity: ContinuityReport | None = None
 
     @property
     def story_count(self) -> int:

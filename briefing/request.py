@@ -22,6 +22,8 @@ from briefing.zones import zone
 __all__ = ["FORMATS", "BriefRequest", "Outputs", "parse_formats", "parse_regions"]
 
 FORMATS = ("md", "html", "pdf", "json")
+#: What a brief can do with its repeats (``briefing.continuity``).
+REPEATS = ("omit", "list", "full")
 
 
 @dataclass(frozen=True)
@@ -96,11 +98,22 @@ class BriefRequest:
     outputs: Outputs = field(default_factory=Outputs)
     model: ModelSettings = field(default_factory=ModelSettings)
     run: RunSettings = field(default_factory=RunSettings)
-    #: the config profile the request came from (for messages)
+    #: the config profile the request came from (for messages, and the editions' profile)
     profile: str | None = None
+    #: keep the brief as an edition and mark its stories new / update / repeat against
+    #: the last days' editions (``briefing.editions``, ``briefing.continuity``); the CLI
+    #: and profiles turn it on, the library leaves it off unless asked
+    editions: bool = False
+    #: the edition store (default: ``editions.sqlite3`` beside the run cache)
+    editions_db: Path | None = None
+    #: stories seen before with nothing new: "omit", "list" (one line each under "Still
+    #: developing"), "full" (kept, marked)
+    repeats: str = "list"
 
     def __post_init__(self) -> None:
         zone(self.timezone)  # a bad zone fails before any model call
+        if self.repeats not in REPEATS:
+            raise ConfigError(f"repeats must be omit, list or full, not {self.repeats!r}")
         if self.run.unsupported not in UNSUPPORTED_POLICIES:
             raise ConfigError(
                 f"unsupported claims policy must be drop or flag, not {self.run.unsupported!r}"

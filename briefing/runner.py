@@ -28,12 +28,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar
 
-from briefing.errors import InputError, Interrupted, ProviderError
-from briefing.models import Article, ArticleSummary, Briefing, Section
+from briefing.errors import BriefingError, ConfigError, InputError, Interrupted, ProviderError
+from briefing.models import Article, ArticleSummary, Briefing, Section, Story
 from briefing.request import BriefRequest, Outputs
 
 if TYPE_CHECKING:
+    from briefing.batch import BatchReport
     from briefing.cache import SummaryCache
+    from briefing.editions import EditionStore
     from briefing.limits import RunLimits
     from briefing.llm.base import LLM
     from briefing.memo import TextStore
@@ -221,6 +223,18 @@ class Runner:
         self._owns_judge = False
         #: what the judge did in the last run (None: no judge)
         self.judge_report: JudgeReport | None = None
+        #: keep the brief as an edition (a dry run compares with the editions, keeps none)
+        self.keep_edition = True
+        #: what the batch part of the last run did (None: a live run)
+        self.batch_report: BatchReport | None = None
+        #: called with each line about a batch (submitted, waiting, collected)
+        self.on_batch_progress: Callable[[str], None] | None = None
+        #: the edition store (``request.editions``), opened when a brief is composed
+        self._editions: EditionStore | None = None
+        self._editions_opened = False
+        #: the run's articles' content hashes by id, and the repeats left out (--repeats omit)
+        self._fingerprints: dict[str, str] = {}
+        self._omitted: list[Story] = []
 
     # -- resources ------------------------------------------------------------------------
     @property
@@ -290,6 +304,10 @@ class Runner:
             self._cache.close()
             self._cache = None
             self._cache_opened = False
+        if self._editions is not None:
+            self._editions.close()
+            self._editions = None
+            self._editions_opened = False
 
     def __enter__(self) -> Runner:
         return self
@@ -320,20 +338,26 @@ class Runner:
             return summaries
 
     def brief(self, loaded: Loaded | None = None) -> BriefRun:
-        """The whole brief: summarize and ground, compose, synthesize, report."""
+        """The whole brief: summarize and ground, compose, compare with earlier editions,
+        synthesize, report; then keep it as an edition (``request.editions``)."""
         loaded = loaded if loaded is not None else self.load()
+        self._fingerprints = {a.id: a.content_hash for a in loaded.articles}
+        self._omitted = []
         self.prompts  # noqa: B018 - a bad prompts directory fails before the model loads
         judge_llm = self._open_judge()
         started = time.perf_counter()
         with self._interruptible(len(loaded.articles), brief=True):
             limits = self._limits()
             judge = self._judge(judge_llm, limits) if judge_llm is not None else None
-            if self._inline(limits):
+            if self.request.run.batch or self._inline(limits):
                 summaries = self._summarize(loaded.articles, limits)
                 if judge is not None:
                     summaries = self._review(judge, summaries, loaded.articles)
                 briefing = self._compose(summaries)
-                self._synthesize_inline(briefing, limits)
+                if self._inline(limits):
+                    self._synthesize_inline(briefing, limits)
+                else:
+                    self._synthesize_apart(briefing, limits)
             else:
                 summaries, briefing = self._run_async(loaded.articles, limits, judge)
         from briefing.usage import run_report
@@ -347,6 +371,9 @@ class Runner:
             total=briefing.usage,
         )
         briefing.run.judge = self.judge_report = judge.report() if judge is not None else None
+        if self.batch_report is not None:
+            self._price_batch(briefing)
+        self._record(briefing)
         return BriefRun(briefing, summaries, loaded)
 
     # -- inside ---------------------------------------------------------------------------
@@ -471,6 +498,8 @@ class Runner:
     ) -> list[ArticleSummary]:
         summarizer = self._summarizer()
         self._check_budget(summarizer, articles)
+        if self.request.run.batch:
+            return self._summarize_batch(summarizer, articles, limits)
         return summarizer.summarize_all(
             articles,
             on_summary=self._progress,
@@ -483,7 +512,7 @@ class Runner:
         from briefing.compose import compose
 
         r = self.request
-        return compose(
+        briefing = compose(
             summaries,
             date=r.date,
             regions=r.regions,
@@ -492,6 +521,147 @@ class Runner:
             title=r.title or "Morning brief",
             store=self.cache,
         )
+        # before synthesis: the regions' paragraphs are written over what the reader
+        # gets (no repeat moved to "Still developing" or left out, no emptied region)
+        self._continuity(briefing)
+        return briefing
+
+    # -- editions -------------------------------------------------------------------------
+    def _edition_store(self) -> EditionStore | None:
+        """The edition store; None when editions are off or it cannot be opened (then
+        the brief is made without continuity and not kept, with a warning)."""
+        if not self._editions_opened and self.request.editions:
+            self._editions_opened = True
+            from briefing.editions import EditionStore, default_editions_path
+
+            r = self.request
+            try:
+                self._editions = EditionStore(
+                    r.editions_db or default_editions_path(r.run.cache_dir)
+                )
+            except BriefingError as e:
+                log.warning("no editions this run: %s", e)
+        return self._editions
+
+    @property
+    def _profile_name(self) -> str:
+        from briefing.editions import DEFAULT_PROFILE
+
+        return self.request.profile or DEFAULT_PROFILE
+
+    def _continuity(self, briefing: Briefing) -> None:
+        store = self._edition_store()
+        if store is None:
+            return
+        import sqlite3
+
+        from briefing.continuity import WINDOW_DAYS, apply_continuity
+
+        try:
+            earlier = store.recent(briefing.date, self._profile_name, days=WINDOW_DAYS)
+        except sqlite3.Error as e:
+            log.warning("cannot read earlier editions from %s: %s", store.path, e)
+            return
+        self._omitted = apply_continuity(
+            briefing,
+            earlier,
+            fingerprints=self._fingerprints,
+            repeats=self.request.repeats,  # type: ignore[arg-type]
+        )
+
+    def _record(self, briefing: Briefing) -> None:
+        """Keep the finished brief as the profile's edition of its date (replacing an
+        earlier run's); a store that cannot be written costs a warning, never the brief."""
+        store = self._edition_store() if self.keep_edition else None
+        if store is None:
+            return
+        from briefing.editions import edition_of
+
+        edition = edition_of(
+            briefing,
+            profile=self._profile_name,
+            fingerprints=self._fingerprints,
+            omitted=self._omitted,
+        )
+        try:
+            store.record(edition, briefing)
+        except BriefingError as e:
+            log.warning("the brief was not kept as an edition: %s", e)
+
+    # -- batches (--batch) ----------------------------------------------------------------
+    def _summarize_batch(
+        self, summarizer: Summarizer, articles: Sequence[Article], limits: RunLimits | None
+    ) -> list[ArticleSummary]:
+        """The summaries through the provider's Batch API (``briefing.batch``)."""
+        from briefing.batch import BatchRun, BatchStore
+        from briefing.summarize import _Run
+
+        settings = self.request.run
+        cache = self.cache
+        if cache is None:
+            raise ConfigError(
+                "--batch keeps the batch's answers in the cache (a killed run collects the "
+                "same batch from it): drop --no-cache."
+            )
+        if settings.deadline is not None:
+            raise ConfigError(
+                "--deadline cannot bound a batch (the provider runs it within 24 hours); "
+                "drop one of them."
+            )
+        run = _Run(summarizer, list(articles), self._progress, cache, limits, self._grounder())
+        todo = run.take_cached()
+        store = BatchStore(cache.path.parent)
+        try:
+            batch = BatchRun(
+                summarizer,
+                store,
+                wait=settings.batch_wait,
+                fallback=settings.fallback,
+                poll=(settings.batch_poll, 60.0),
+                on_progress=self.on_batch_progress,
+            )
+            self.batch_report = batch.report
+            batch.summarize(run, todo)
+        finally:
+            store.close()
+        return run.results()
+
+    def _price_batch(self, briefing: Briefing) -> None:
+        """The batch's share of the run report: what it billed (the discount) and what
+        the same requests cost live; the run's cost counts the batch at its price."""
+        from briefing.batch import BATCH_DISCOUNT
+        from briefing.models import BatchSummary
+        from briefing.usage import cost_usd, price_for
+
+        report = self.batch_report
+        assert report is not None and briefing.run is not None
+        live = cost_usd(report.usage, price_for(self.llm.provider, self.llm.model))
+        billed = None if live is None else live * BATCH_DISCOUNT
+        briefing.run.batch = BatchSummary(
+            batches=report.batches,
+            requests=report.requests,
+            uploaded=report.uploaded,
+            failed=len(report.failed),
+            live_calls=report.live_calls,
+            prompt_tokens=report.usage.prompt_tokens,
+            completion_tokens=report.usage.completion_tokens,
+            cost_usd=billed,
+            live_cost_usd=live,
+        )
+        if briefing.run.cost_usd is not None and live is not None and billed is not None:
+            briefing.run.cost_usd = round(briefing.run.cost_usd - (live - billed), 6)
+
+    def _synthesize_apart(self, briefing: Briefing, limits: RunLimits | None) -> None:
+        """The regions' synthesis concurrently, in an event loop of its own."""
+        from briefing.summarize import run_coroutine
+
+        async def run() -> None:
+            try:
+                await self._synthesize(briefing, limits)
+            finally:
+                await self.llm.aclose()
+
+        run_coroutine(run)
 
     def _run_async(
         self, articles: Sequence[Article], limits: RunLimits | None, judge: Judge | None = None

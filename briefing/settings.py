@@ -93,6 +93,13 @@ class RunSettings:
     unsupported: str = "drop"
     #: a second opinion on every claim from this model ("same": the run's own); None: off
     verify_with: str | None = None
+    #: summaries through the provider's Batch API; wait for it (else exit 75 at once);
+    #: what to do with requests the batch failed or let expire: "fail" or "live"
+    batch: bool = False
+    batch_wait: bool = True
+    fallback: str = "fail"
+    #: seconds before a batch's first status poll (doubling to a minute)
+    batch_poll: float = 5.0
 
 
 def _number(env: Mapping[str, str], name: str, kind: Callable[[str], N]) -> N | None:
@@ -154,6 +161,7 @@ def run_settings(env: Mapping[str, str] | None = None) -> RunSettings:
         deadline=_number(env, "BRIEFING_DEADLINE", float),
         unsupported=_choice(env, "BRIEFING_UNSUPPORTED", UNSUPPORTED_POLICIES) or "drop",
         verify_with=env.get("BRIEFING_VERIFY_WITH", "").strip() or None,
+        batch_poll=_number(env, "BRIEFING_BATCH_POLL", float) or 5.0,
     )
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -45,7 +45,18 @@ from briefing.models import ArticleSummary
 from briefing.regions import canonical_country, spellings
 from briefing.textsim import cosine, tfidf_vectors
 
-__all__ = ["STORY_THRESHOLD", "TEXT_WEIGHT", "group_stories", "similarity_matrix", "story_id"]
+__all__ = [
+    "STORY_THRESHOLD",
+    "TEXT_WEIGHT",
+    "Features",
+    "country_keys",
+    "features",
+    "group_stories",
+    "name_keys",
+    "similarity",
+    "similarity_matrix",
+    "story_id",
+]
 
 #: Minimum similarity for two summaries to be one story (see the module docstring).
 STORY_THRESHOLD = 0.3
@@ -57,10 +68,16 @@ VECTORIZE_FROM = 150
 
 
 @dataclass(frozen=True)
-class _Features:
+class Features:
+    """What the similarity reads of a summary (or of a stored story: ``briefing.continuity``
+    compares today's stories with earlier editions' through :func:`features`)."""
+
     vector: dict[str, float]
     names: frozenset[str]
     countries: frozenset[str]
+
+
+_Features = Features
 
 
 def _text(summary: ArticleSummary) -> str:
@@ -75,13 +92,22 @@ def _names(summary: ArticleSummary) -> frozenset[str]:
     content = summary.content
     if content is None:
         return frozenset()
-    found = {" ".join(n.casefold().split()) for n in [*content.people, *content.organizations]}
-    return frozenset(n for n in found if n)
+    return name_keys([*content.people, *content.organizations])
 
 
 def _countries(summary: ArticleSummary) -> frozenset[str]:
     content = summary.content
-    names = content.countries if content else []
+    return country_keys(content.countries if content else [])
+
+
+def name_keys(names: Iterable[str]) -> frozenset[str]:
+    """People and organizations as the similarity compares them (case-folded)."""
+    found = {" ".join(n.casefold().split()) for n in names}
+    return frozenset(n for n in found if n)
+
+
+def country_keys(names: Iterable[str]) -> frozenset[str]:
+    """Countries as the similarity compares them (canonical names)."""
     return frozenset(canonical_country(n) or n.casefold() for n in names)
 
 
@@ -91,12 +117,26 @@ def _country_stems() -> frozenset[str]:
 
 
 def _features(summaries: Sequence[ArticleSummary]) -> list[_Features]:
+    return features([(_text(s), _names(s), _countries(s)) for s in summaries])
+
+
+def features(
+    docs: Sequence[tuple[str, frozenset[str], frozenset[str]]],
+) -> list[Features]:
+    """The features of ``(text, names, countries)`` documents (names case-folded,
+    countries canonical), the IDF taken over these documents."""
     skip = _country_stems()
-    docs = [[w for w in content_words(_text(s)) if w not in skip] for s in summaries]
+    terms = [[w for w in content_words(text) if w not in skip] for text, _, _ in docs]
     return [
-        _Features(vector, _names(summary), _countries(summary))
-        for summary, vector in zip(summaries, tfidf_vectors(docs), strict=True)
+        Features(vector, names, countries)
+        for (_, names, countries), vector in zip(docs, tfidf_vectors(terms), strict=True)
     ]
+
+
+def similarity(a: Features, b: Features) -> float:
+    """How alike two documents are (see the module docstring): 0 when both name
+    countries and share none, else the text cosine mixed with the names' Jaccard index."""
+    return _similarity(a, b)
 
 
 def _similarity(a: _Features, b: _Features) -> float:

@@ -117,10 +117,11 @@ def drive(llm: LLM, plan: Plan[T]) -> T:
         plan.close()
 
 
-async def adrive(llm: LLM, plan: Plan[T]) -> T:
-    """Run ``plan`` to its result with ``llm.acomplete``."""
+async def adrive(llm: LLM, plan: Plan[T], call: Call | None = None) -> T:
+    """Run ``plan`` to its result with ``llm.acomplete`` (from ``call``, the call it is
+    waiting on, when it was started elsewhere: a batch's follow-up)."""
     try:
-        call = next(plan)
+        call = next(plan) if call is None else call
         while True:
             completion = await llm.acomplete(
                 call.messages,

@@ -41,6 +41,7 @@ from briefing.models import (
     Usage,
 )
 from briefing.prompts import Prompts
+from briefing.sentences import ensure_sentences as ensure_sentences  # (re-exported)
 from briefing.structured import Plan, adrive, ask, drive, parse_model
 
 if TYPE_CHECKING:
@@ -61,15 +62,6 @@ Finisher = Callable[[ArticleSummary, Article], ArticleSummary]
 #: Output tokens a summary typically takes (for cost estimates before a run; the real
 #: counts come from the API's usage).
 EXPECTED_COMPLETION_TOKENS = 350
-
-
-def ensure_sentences(article: Article) -> list[Sentence]:
-    """The article's sentences, splitting its text if ingestion did not."""
-    if article.sentences:
-        return article.sentences
-    from briefing.ingest.sentences import split_sentences
-
-    return split_sentences(article.text, article.language)
 
 
 @dataclass

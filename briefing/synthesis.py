@@ -42,10 +42,10 @@ from briefing.grounding import (
     support_score,
     unsupported_entities,
 )
-from briefing.ingest.sentences import sentence_texts
 from briefing.llm.base import LLM, Completion, Message
 from briefing.models import ArticleSummary, Briefing, Region, Section, Sentence, Story, Usage
 from briefing.prompts import Prompts
+from briefing.sentences import sentence_texts
 from briefing.structured import Plan, ask, drive, parse_model
 
 __all__ = [

@@ -153,6 +153,16 @@ def format_report(report: RunReport) -> str:
     )
     if report.seconds is not None:
         line += f", {report.seconds:.1f} s"
+    batch = report.batch
+    if batch is not None:
+        billed = "cost unknown" if batch.cost_usd is None else f"~${batch.cost_usd:.4f}"
+        live = "" if batch.live_cost_usd is None else f" (live ~${batch.live_cost_usd:.4f})"
+        n = len(batch.batches)
+        line += f"; batch: {batch.requests} requests in {n} batch{'es' * (n != 1)}, {billed}{live}"
+        if batch.live_calls:
+            line += f", {batch.live_calls} follow-ups live"
+        if batch.failed:
+            line += f", {batch.failed} failed"
     judge = report.judge
     if judge is not None:
         cost = "cost unknown" if judge.cost_usd is None else f"~${judge.cost_usd:.4f}"

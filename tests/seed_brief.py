@@ -14,7 +14,7 @@ from briefing.llm.fake import FakeLLM
 from briefing.models import Article, ArticleSummary
 from briefing.pipeline import load, summarize_articles
 from briefing.regions import countries_in_text
-from briefing.summarize import ensure_sentences
+from briefing.sentences import ensure_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 FABRICATED = "Analysts expect a peace treaty signed in Oslo within 48 hours."

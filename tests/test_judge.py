@@ -332,24 +332,47 @@ def test_combination_rule(
 
 
 @pytest.mark.parametrize(
-    ("supported", "score", "reason", "doubt"),
+    ("supported", "score", "exact", "doubt"),
     [
-        (True, 0.8, "", "none"),
-        (False, 0.45, "support 0.45 < 0.6 (sentences 8)", "soft"),
-        (False, 0.45, "number not in the source: 40; support 0.45 < 0.6 (sentences 8)", "hard"),
-        (False, 0.7, "not in the source: Oslo", "hard"),
-        (False, 0.7, "negation not in the evidence: not", "hard"),
-        (False, None, "cites sentence 99, which does not exist", "hard"),
-        (False, None, "instruction-like text", "hard"),
-        (False, None, "support", "hard"),  # no score: nothing soft to overturn
+        (True, 0.8, False, "none"),
+        (False, 0.45, False, "soft"),  # the score alone: paraphrase
+        (False, 0.45, True, "hard"),  # a number not in the source, and a low score
+        (False, 0.7, True, "hard"),  # a name not in the source
+        (False, None, True, "hard"),  # a citation that does not exist
+        (False, None, False, "hard"),  # no score: nothing soft to overturn
     ],
 )
-def test_lexical_doubt(supported: bool, score: float | None, reason: str, doubt: str) -> None:
+def test_lexical_doubt(supported: bool, score: float | None, exact: bool, doubt: str) -> None:
     check = ClaimCheck(
-        kind="summary", text="t", supported=supported, score=score, reason=reason,
+        kind="summary", text="t", supported=supported, score=score, exact=exact,
         action="kept" if supported else "dropped", sentence_ids=[1],
     )  # fmt: skip
     assert lexical_doubt(check) == doubt
+
+
+def test_grounding_marks_exact_failures_for_the_judge() -> None:
+    """What grounding records tells the judge which doubts it may overrule."""
+    from briefing.grounding import ground
+
+    article = israel_article()
+    first = article.sentences[0]
+    content = SummaryOutput(
+        headline=article.title,
+        summary=f"{first.text} The strikes killed 4,321 people.",
+        key_points=[KeyPoint(text=first.text, sentence_ids=[first.id])],
+        region="Middle East & North Africa", countries=["Israel", "Iran"], people=[],
+        organizations=[], quotes=[], figures=[], topic="conflict", importance=4,
+    )  # fmt: skip
+    summary = ArticleSummary(
+        article_id=article.id, title=article.title, status="ok", content=content,
+        provenance=Provenance(provider="fake", model="fake", prompt_version="1"),
+    )  # fmt: skip
+    grounded = ground(summary, article)
+    assert grounded.grounding is not None
+    made_up = next(c for c in grounded.grounding.claims if "4,321" in c.text)
+    assert not made_up.supported and made_up.exact and lexical_doubt(made_up) == "hard"
+    copied = next(c for c in grounded.grounding.claims if c.kind == "key_point")
+    assert copied.supported and lexical_doubt(copied) == "none"
 
 
 # --------------------------------------------------------------------------- summaries
@@ -359,9 +382,10 @@ def check(
     kind: str, text: str, ok: bool, score: float | None, ids: list[int], reason: str = ""
 ) -> ClaimCheck:
     action = "kept" if ok else ("replaced" if kind == "headline" else "dropped")
+    exact = not ok and bool(reason) and not reason.startswith(("support ", "score "))
     return ClaimCheck.model_validate(
         {"kind": kind, "text": text, "supported": ok, "score": score, "reason": reason,
-         "action": action, "sentence_ids": ids}
+         "action": action, "sentence_ids": ids, "exact": exact}
     )  # fmt: skip
 
 

@@ -7,8 +7,8 @@ line, sub-headings as ``## Heading``) and ``sentences`` (numbered from 1) filled
 
 from briefing.ingest.dedupe import DEFAULT_THRESHOLD, dedupe, similarity
 from briefing.ingest.files import MAX_BYTES, ErrorHandler, load_articles, load_path
-from briefing.ingest.sentences import split_sentences
 from briefing.ingest.text import parse_text_page
+from briefing.sentences import split_sentences
 
 __all__ = [
     "DEFAULT_THRESHOLD",

@@ -65,8 +65,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
 
 from briefing.errors import BriefingError, ConfigError, InputError
-from briefing.ingest.sentences import split_sentences
 from briefing.ingest.text import parse_text_page
+from briefing.sentences import split_sentences
 
 if TYPE_CHECKING:
     import datetime as dt

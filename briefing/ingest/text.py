@@ -60,8 +60,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from briefing.ingest.sentences import split_sentences
 from briefing.models import Article
+from briefing.sentences import split_sentences
 from briefing.textsim import wordset
 
 __all__ = ["clean_body", "make_article", "parse_date", "parse_text_page"]

@@ -511,6 +511,35 @@ class OpenAILLM:
             kwargs["guided_json"] = self._derived(mode, schema)
         return kwargs
 
+    # -- batches (briefing.batch) ---------------------------------------------------------
+    def batch_body(
+        self, messages: Sequence[Message], *, schema: JsonSchema, schema_name: str,
+        max_tokens: int,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The body of a chat-completions request as ``complete`` would send it now, for a
+        line of a Batch API input file."""
+        return self._request(self.structured, messages, schema, schema_name, max_tokens)
+
+    def batch_completion(self, body: Any) -> Completion:
+        """A Batch API output line's response body as a ``Completion`` (``ProviderError``
+        when it is not a chat completion)."""
+        try:
+            return self._completion(_checked(body), self.structured)
+        except MalformedResponse as e:
+            raise ProviderError(f"the batch answered with something else ({e})") from None
+
+    def batch_api(self) -> Any:
+        """The Files and Batches endpoints of this provider's server
+        (:class:`briefing.llm.batches.BatchAPI`)."""
+        from briefing.llm.batches import BatchAPI
+
+        return BatchAPI(
+            base_url=self.base_url,
+            api_key=str(self._api_key.value or ""),
+            timeout=self.read_timeout,
+            connect_timeout=self.connect_timeout,
+        )
+
     def _guided_json(self) -> bool:
         """True on vLLM, whose versions before json_schema (0.5 and older) constrain
         output to a schema given as ``guided_json`` (and refuse unknown fields)."""

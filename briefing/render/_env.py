@@ -15,7 +15,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -193,6 +193,44 @@ class StoryView:
     region: str
     #: the summary's first sentence (what the top stories show)
     lede: str
+    #: against earlier editions (``briefing.continuity``): "new", "update", "repeat", ""
+    continuity: str = ""
+    #: the latest earlier edition that had it (``Mon 30 Nov``), or ""
+    previous: str = ""
+    #: what an update leads with: its verified points no earlier edition had
+    new_points: list[PointView] = field(default_factory=list)
+    #: earlier editions' tellings, oldest first (a developing story)
+    timeline: list[TimelineView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PointView:
+    """A key point and the number of the source it rests on."""
+
+    text: str
+    source_number: int
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    """One earlier edition's telling: its date, headline and the sources' own time."""
+
+    date: str
+    headline: str
+    #: the latest publication time its sources gave, or "" (never a time made up)
+    published: str
+
+
+@dataclass(frozen=True)
+class DevelopingView:
+    """A repeat, listed in one line under "Still developing"."""
+
+    headline: str
+    region: str
+    n_sources: int
+    #: the first and the latest earlier editions that had it (``Mon 30 Nov``)
+    since: str
+    previous: str
 
 
 #: How a flagged claim is introduced ("unverified quote: ...").
@@ -360,7 +398,7 @@ def _short(text: str, limit: int = 200) -> str:
 
 
 def _lede(summary: str) -> str:
-    from briefing.ingest.sentences import sentence_texts
+    from briefing.sentences import sentence_texts
 
     sentences = sentence_texts(summary) if summary else []
     return sentences[0] if sentences else ""
@@ -378,6 +416,8 @@ def _story_view(
     assert content is not None
     views = [_source(s, first_source + i) for i, s in enumerate(sources)]
     summary = clean(content.summary)
+    fresh = _new_points(story, sources, views)
+    told = {p.text for p in fresh}
     return StoryView(
         number=number,
         anchor=f"story-{number}",
@@ -387,7 +427,7 @@ def _story_view(
         published=published_label(lead.published, briefing.date, tz),
         published_iso=lead.published.isoformat() if lead.published else "",
         summary=summary,
-        key_points=[k for k in content.key_points if clean(k.text)],
+        key_points=[k for k in content.key_points if clean(k.text) and clean(k.text) not in told],
         quotes=[q for q in content.quotes if clean(q.text)],
         figures=[f for f in content.figures if clean(f.value)],
         countries=[clean(c) for c in content.countries if clean(c)],
@@ -400,6 +440,54 @@ def _story_view(
         sources=views,
         region=str(story.region.value),
         lede=_lede(summary),
+        continuity=story.continuity or "",
+        previous=day_label(story.previous_date),
+        new_points=fresh,
+        timeline=[
+            TimelineView(
+                date=day_label(t.date),
+                headline=clean(t.headline),
+                published=published_label(t.published, briefing.date, tz),
+            )
+            for t in story.timeline
+        ],
+    )
+
+
+def day_label(day: dt.date | None) -> str:
+    """``Mon 30 Nov`` ("" for none)."""
+    if day is None:
+        return ""
+    return f"{_DAYS[day.weekday()][:3]} {day.day} {_MONTHS[day.month - 1][:3]}"
+
+
+def _new_points(
+    story: Story, sources: list[ArticleSummary], views: list[SourceView]
+) -> list[PointView]:
+    """An update's new points, each with the number of the source that tells it."""
+    out: list[PointView] = []
+    for point in story.new_points:
+        text = clean(point.text)
+        if not text:
+            continue
+        number = views[0].number
+        for summary, view in zip(sources, views, strict=True):
+            assert summary.content is not None
+            if any(clean(k.text) == text for k in summary.content.key_points):
+                number = view.number
+                break
+        out.append(PointView(text=text, source_number=number))
+    return out
+
+
+def _developing(story: Story) -> DevelopingView:
+    since = story.timeline[0].date if story.timeline else story.previous_date
+    return DevelopingView(
+        headline=clean(story.headline),
+        region=str(story.region.value),
+        n_sources=len(story.summaries),
+        since=day_label(since),
+        previous=day_label(story.previous_date),
     )
 
 
@@ -471,6 +559,8 @@ def build_context(briefing: Briefing) -> dict[str, Any]:
         "failed": failed,
         "usage": usage,
         "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+        "continuity_line": briefing.continuity.line if briefing.continuity else "",
+        "developing": [_developing(s) for s in briefing.developing],
         "grounding_line": grounding_totals(
             [s for section in briefing.sections for s in section.summaries] + briefing.failed
         ).line,
