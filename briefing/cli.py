@@ -113,6 +113,13 @@ def summarize(
     "config profile (flags given win).",
 )
 @click.option(
+    "--all-profiles",
+    is_flag=True,
+    help="Build every profile's brief of the config file into its output_dir, with one "
+    "ingest, one cache and one summarizing pass (one batch with --batch): an article in "
+    "three profiles is summarized once.",
+)
+@click.option(
     "--config",
     "config_file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -222,6 +229,9 @@ def brief(
     from briefing.runner import Runner, write_outputs
 
     del verbose
+    if flags.pop("all_profiles"):
+        _brief_all_profiles(inputs, profile_name, config_file, model, run, **flags)
+        return
     request = _brief_request(inputs, profile_name, config_file, model, run, **flags)
     with Runner(request, stdin=sys.stdin) as runner:
         runner.on_batch_progress = report_batch
@@ -234,6 +244,52 @@ def brief(
         click.echo(printed)
     report_run(result, written)
     if result.partial:
+        sys.exit(int(ExitCode.PARTIAL))
+
+
+def _brief_all_profiles(
+    inputs: tuple[str, ...],
+    profile_name: str | None,
+    config_file: Path | None,
+    model: ModelSettings,
+    run: RunSettings,
+    **flags: Any,
+) -> None:
+    """``brief --all-profiles``: each profile's brief into its output_dir."""
+    from briefing.config import load_config
+    from briefing.profiles_run import brief_all
+    from briefing.runner import write_outputs
+
+    if inputs or profile_name:
+        raise click.UsageError("--all-profiles takes no PATH and no --profile.")
+    if any(flags.get(k) for k in ("out_md", "out_pdf", "out_html", "out_json", "formats")):
+        raise click.UsageError(
+            "--all-profiles writes each profile's brief to its output_dir: drop --out, "
+            "--pdf, --html, --json and --format."
+        )
+    config = load_config(config_file)
+    requests = []
+    for name in config.profiles:
+        profile = config.profile(name)
+        if profile.output_dir is None:
+            raise ConfigError(
+                f"profiles.{name} has no output_dir: --all-profiles writes each profile's "
+                "brief there. Add output_dir, or build it alone with --profile."
+            )
+        requests.append(
+            _brief_request((), name, config_file, model, run, **dict(flags))
+        )
+    partial = False
+    for done in brief_all(
+        requests,
+        on_batch_progress=report_batch,
+        on_loaded=lambda _name, loaded: report_skipped(loaded),
+    ):
+        _, written = write_outputs(done.run.briefing, done.request.outputs)
+        click.echo(f"briefing: profile {done.request.profile}:", err=True)
+        report_run(done.run, written)
+        partial = partial or done.run.partial
+    if partial:
         sys.exit(int(ExitCode.PARTIAL))
 
 
@@ -428,6 +484,7 @@ def _register() -> None:
     from briefing.cli_batch import batch
     from briefing.cli_deliver import schedule, send
     from briefing.cli_editions import editions
+    from briefing.cli_site import site
     from briefing.cli_verify import verify
 
     cli.add_command(editions)
@@ -435,6 +492,7 @@ def _register() -> None:
     cli.add_command(schedule)
     cli.add_command(verify)
     cli.add_command(batch)
+    cli.add_command(site)
 
 
 _register()

@@ -307,3 +307,56 @@ def test_batch_status_collect_and_cancel(server: BatchServer, tmp_path: Path) ->
     assert f"{newest.id}: cancelling" in cancelled.stdout
     missing = CliRunner().invoke(cli, ["batch", "cancel", "nope", "--cache-dir", str(cache)])
     assert missing.exit_code == 3 and "No batch nope" in missing.stderr
+
+
+# --------------------------------------------------------------------------- many profiles
+
+
+def three_profiles(tmp_path: Path, articles: Path) -> Path:
+    """Three desks over overlapping files: 0-2, 1-3 and 2-4 (5 distinct articles)."""
+    files = sorted(articles.glob("*.txt"))
+    config = tmp_path / "config.toml"
+    text = ""
+    for name, chosen in (("a", files[0:3]), ("b", files[1:4]), ("c", files[2:5])):
+        text += (
+            f"[profiles.{name}]\nsources = {json.dumps([str(p) for p in chosen])}\n"
+            f'output_dir = "{tmp_path / "out" / name}"\ntitle = "Desk {name}"\n'
+            'formats = ["md"]\n\n'
+        )
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_all_profiles_summarize_each_distinct_article_once(
+    server: BatchServer, tmp_path: Path, batch: bool
+) -> None:
+    articles = write_articles(tmp_path / "in")
+    config = three_profiles(tmp_path, articles)
+    env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-x",
+           "BRIEFING_BATCH_POLL": "0.01"}  # fmt: skip
+    args = ["brief", "--all-profiles", "--config", str(config), "--model", "gpt-4o-mini",
+            "--cache-dir", str(tmp_path / "cache"), "--no-synthesis"]  # fmt: skip
+    result = CliRunner().invoke(cli, [*args, *(["--batch"] if batch else [])], env=env)
+    assert result.exit_code == 0, result.output
+    if batch:
+        assert (server.uploads, server.created, server.chat_calls) == (1, 1, 0)
+        lines = server.files["file-1"].decode().splitlines()
+        assert len(lines) == 5  # one request per distinct article
+    else:
+        assert server.chat_calls == 5 and server.uploads == 0
+    for name, first, last in (("a", 0, 2), ("b", 1, 3), ("c", 2, 4)):
+        [written] = list((tmp_path / "out" / name).glob("brief-*.md"))
+        text = written.read_text(encoding="utf-8")
+        assert f"# Desk {name}" in text
+        assert text.count("\n### ") == last - first + 1  # its own three stories
+    assert result.stderr.count("briefing: profile ") == 3
+
+
+def test_all_profiles_needs_output_dirs_and_no_paths(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[profiles.a]\nsources = ["x.txt"]\n', encoding="utf-8")
+    done = CliRunner().invoke(cli, ["brief", "--all-profiles", "--config", str(config)])
+    assert done.exit_code == 3 and "has no output_dir" in done.stderr
+    done = CliRunner().invoke(cli, ["brief", "x.txt", "--all-profiles", "--config", str(config)])
+    assert done.exit_code == 2 and "takes no PATH" in done.output
