@@ -37,14 +37,18 @@ $(STAMP): pyproject.toml Makefile
 # PDF checks in the tests use poppler's pdftotext/pdfinfo (Debian: poppler-utils).
 # WeasyPrint subsets fonts with HarfBuzz's subsetter (Debian: libharfbuzz-subset0);
 # without it every PDF prints "Using fontTools instead of HarfBuzz-Subset" warnings.
+# The archive site's browser test (tests/test_site.py) loads the pages in Debian's headless
+# chromium (skipped, saying so, where it is missing).
 sysdeps:
 	@missing=""; \
 	command -v pdftotext >/dev/null 2>&1 || missing=" poppler-utils"; \
+	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+		|| missing="$$missing chromium"; \
 	{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q 'libharfbuzz-subset\.so\.0 ' \
 		|| missing="$$missing libharfbuzz-subset0"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
-		else echo "note: for the PDF tests and warning-free PDFs, install$$missing" \
+		else echo "note: for the PDF and browser tests and warning-free PDFs, install$$missing" \
 			"(sudo apt-get install$$missing)"; fi; \
 	fi
 

@@ -193,6 +193,9 @@ def send(
     report = deliver_profile(
         briefing, config, profile, dry_run=dry_run, force=force, retry_unknown=retry_unknown
     )
+    if report.held_back:
+        click.echo(f"briefing: {report.held_back}", err=True)
+        return
     _echo_report(report)
     for path in [report.eml, *report.files] if dry_run is not None else []:
         if path is not None:
@@ -278,6 +281,9 @@ def _delivery_job(
         except BriefingError as e:  # keep the scheduler alive; the next run may work
             log.error("profile %r: %s", profile.name, e)
             return f"error: {e}"
+        if report.held_back:
+            log.info("%s", report.held_back)
+            return report.held_back
         for result in report.results:
             log.info("%s", result.line)
         counts = {s: len(report.of(s)) for s in ("sent", "skipped", "failed", "unknown")}

@@ -259,6 +259,9 @@ class Profile(_Strict):
     editions_db: Path | None = None
     #: stories seen before with nothing new: "omit", "list" (under "Still developing"), "full"
     repeats: Literal["omit", "list", "full"] = "list"
+    #: send nothing (mail or channels) on a day whose brief has no new story and no update
+    #: against the earlier editions (a brief not compared with any is always sent)
+    skip_if_nothing_new: bool = False
 
     @field_validator("channels", mode="before")
     @classmethod

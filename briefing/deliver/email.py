@@ -63,6 +63,8 @@ __all__ = [
     "deliver",
     "deliver_profile",
     "make_message_id",
+    "news_line",
+    "nothing_new",
     "render_for_email",
     "subject_for",
 ]
@@ -82,10 +84,34 @@ def clean_header(value: str, *, limit: int = 200) -> str:
 
 
 def subject_for(briefing: Briefing, title: str | None = None) -> str:
-    """``Morning brief — Tue 24 Nov 2026`` (English names, whatever the locale)."""
+    """``Morning brief — Tue 24 Nov 2026`` (English names, whatever the locale); when the
+    brief was compared with earlier editions, what is new: ``... · 2 new, 1 update`` (or
+    ``... · nothing new``)."""
     day = briefing.date
     when = f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
-    return clean_header(f"{title or briefing.title} — {when}")
+    subject = f"{title or briefing.title} — {when}"
+    if briefing.continuity is not None:
+        subject += f" · {news_line(briefing)}"
+    return clean_header(subject)
+
+
+def news_line(briefing: Briefing) -> str:
+    """``2 new, 1 update`` against the earlier editions (``nothing new``; "" when the brief
+    was not compared with any)."""
+    report = briefing.continuity
+    if report is None:
+        return ""
+    if not report.new and not report.updates:
+        return "nothing new"
+    updates = f"{report.updates} update" + ("" if report.updates == 1 else "s")
+    return f"{report.new} new, {updates}"
+
+
+def nothing_new(briefing: Briefing) -> bool:
+    """The brief was compared with earlier editions and has no new story and no update
+    (a brief not compared with any is never "nothing new": nobody knows)."""
+    report = briefing.continuity
+    return report is not None and not report.new and not report.updates
 
 
 def content_hash(briefing: Briefing) -> str:
@@ -249,6 +275,8 @@ class DeliveryReport:
     eml: Path | None = None
     #: what each channel would receive (dry run)
     files: list[Path] = field(default_factory=list)
+    #: why nothing was sent on purpose (``skip_if_nothing_new``), or ""
+    held_back: str = ""
 
     def of(self, status: RecipientStatus) -> list[str]:
         return [r.recipient for r in self.results if r.status == status]
@@ -385,6 +413,15 @@ def deliver_profile(
     only with recipients): no SMTP settings, password, channel secret or ledger.
     """
     env = os.environ if environ is None else environ
+    if profile.skip_if_nothing_new and nothing_new(briefing):
+        # before any check or the ledger: a day with nothing to tell records nothing
+        return DeliveryReport(
+            "",
+            subject_for(briefing, profile.title),
+            held_back=f"nothing new on {briefing.date.isoformat()} "
+            f"({briefing.continuity.line if briefing.continuity else ''}); "
+            f"profile {profile.name!r} has skip_if_nothing_new = true: nothing sent",
+        )
     has_mail = bool(profile.recipients or profile.bcc)
     if not has_mail and not profile.channels:
         raise ConfigError(
