@@ -33,6 +33,13 @@ The rules (the same ones pysbd and syntok encode, kept small and tested):
   ``Jan.``, ``etc.``) end one only when the next word is a usual sentence opener
   (``The``, ``He``, ``But``...), so ``the U.S. Army`` stays whole but ``to the U.S. The
   talks`` splits.
+* Other scripts: ``。！？`` (and full-width ``．``) end a Chinese or Japanese sentence
+  with no space after them (closing brackets ``」』）`` stay with it; ``。」と述べた``, a
+  quote that goes on, does not end one); Arabic ``؟`` and Urdu ``۔`` are end punctuation;
+  in scripts without capitals (Arabic, Hebrew, CJK, Thai, Korean Hangul) any letter may
+  start the next sentence; Thai writes no end punctuation: a space between two Thai
+  letters ends a sentence (pieces under :data:`MIN_THAI_CHARS` are kept with the next);
+  Russian abbreviations (``т.е.``, ``г.``, ``млн.``) follow the period rules above.
 * Lines starting with ``# `` / ``## `` (how the ingest layer marks sub-headings in
   ``Article.text``) are headings, not sentences: they are skipped.
 * A block whose letters are all lower case (lower-cased, tokenised text such as "the u.s.
@@ -48,6 +55,8 @@ import re
 from briefing.models import Article, Sentence
 from briefing.textsim import wordset
 
+# ruff: noqa: RUF001, RUF002, RUF003  (CJK, Arabic and Cyrillic punctuation on purpose)
+
 __all__ = ["ensure_sentences", "sentence_texts", "split_sentences"]
 
 
@@ -57,13 +66,14 @@ _TITLES = wordset("""
     st sr jr hon pres supt insp det cpl pvt messrs mme mlle mgr ald atty amb sec gens
     """)
 #: Abbreviations that never end a sentence (whatever follows).
-_NEVER_FINAL = wordset("e.g i.e vs v approx cf ca viz z.b bzw u.a")
+_NEVER_FINAL = wordset("e.g i.e vs v approx cf ca viz z.b bzw u.a т.е т.к т.н т.ч см ср им")
 #: Abbreviations that never end a sentence before a number ("No. 10", "Fig. 3").
 _NUMBERED = wordset("no nos nr vol fig pp art op p")
 #: Abbreviations that end a sentence only before a usual sentence opener.
 _AMBIGUOUS = wordset("""
     inc corp co ltd plc llc bros dept est etc jan feb mar apr jun jul aug sep sept oct nov dec
     mon tue tues wed thu thur thurs fri sat sun ft mt km kg oz lb lbs min max govt univ
+    г гг т.д т.п др тыс млн млрд руб коп ул пр обл
     """)
 #: Words that usually open a sentence (decide the ambiguous cases above).
 _OPENERS = wordset("""
@@ -73,15 +83,39 @@ _OPENERS = wordset("""
     Officials Authorities Police Some Many Most Other Others One Two Three No Not Now Last
     Earlier Later Today Yesterday Tomorrow What Why How Who Where According During Despite
     Under Over Among Between About Only Even Such Each Every All Both Neither Nor
+    В На По Это Он Она Они Мы Но И А Как Также При Однако После Ранее Кроме Сейчас
     """)
 #: End punctuation (a whole run of it: the look-behind and the possessive quantifiers keep
 #: the search linear on a line of 10 MB of dots), closing quotes, then whitespace.
-_CANDIDATE = re.compile(r"(?<![.!?\u2026])[.!?\u2026]++[\"'\u201d\u2019\u00bb)\]]*+\s+")
+_CANDIDATE = re.compile(
+    r"(?<![.!?\u2026\u061f\u06d4])[.!?\u2026\u061f\u06d4]++[\"'\u201d\u2019\u00bb)\]]*+\s+"
+)
+#: A CJK sentence end: full-width end punctuation and closing brackets, no space needed.
+_CJK_END = re.compile(
+    "[\u3002\uff01\uff1f\uff0e]++[\u300d\u300f\uff09\u3011\u201d\u2019\"')\\]]*+\\s*"
+)
+#: After a closing quote, words that carry the sentence on (「...。」と述べた).
+_QUOTE_GOES_ON = "\u3068\u3063\u306a\u306e\u3092\u306b\u304c\u3082"
+#: A short attribution after a quote ("...。”发言人表示。"): the quote's sentence goes on.
+_SAID = re.compile(
+    "[^\u3002\uff01\uff1f]{0,15}?"  # then 表示 说 称 指出 强调 透露 說 稱
+    "(?:\u8868\u793a|\u8bf4|\u79f0|\u6307\u51fa|\u5f3a\u8c03|\u900f\u9732|\u8aac|\u7a31)"
+    "[\u3002\uff0c\uff1a]"
+)
+_CLOSERS = "\u300d\u300f\uff09\u3011\u201d\u2019\"')]"
+#: A space between two Thai letters: where Thai, which has no end punctuation, ends a
+#: sentence (or a clause). \u0e46 (the repetition mark) and digits do not count.
+_THAI_BREAK = re.compile("(?<=[\u0e01-\u0e45\u0e47-\u0e4e])\\s+(?=[\u0e01-\u0e45\u0e47-\u0e4e])")
+_THAI = re.compile("[\u0e00-\u0e7f]")
+#: Thai pieces shorter than this (characters) are a clause: kept with the next piece.
+MIN_THAI_CHARS = 30
 _DOTTED = re.compile(r"^(?:[^\W\d_]\.)+[^\W\d_]$")  # U.S  a.m  e.g  (final dot excluded)
-_OPENING = "\"'\u201c\u2018\u00ab([\u00bf\u00a1"
+_OPENING = "\"'\u201c\u2018\u00ab([\u00bf\u00a1\u300c\u300e\uff08"
 _HEADING = re.compile(r"^#{1,6}\s")
 _PARAGRAPHS = re.compile(r"\n\s*\n")
-_END_PUNCT = re.compile(r"[.!?\u2026:;][\"'\u201d\u2019\u00bb)\]]*$")
+_END_PUNCT = re.compile(
+    r"[.!?\u2026:;\u061f\u06d4\u3002\uff01\uff1f\uff0e][\"'\u201d\u2019\u00bb)\]\u300d\u300f\uff09]*$"
+)
 
 
 def split_sentences(text: str, language: str | None = None) -> list[Sentence]:
@@ -142,13 +176,61 @@ def _split_block(block: str, out: list[str]) -> None:
         end = match.end()
         if end >= len(block) or not _is_boundary(block, match.start(), end, lowered):
             continue
-        sentence = block[start:end].strip()
-        if sentence:
-            out.append(sentence)
+        _add(block[start:end], out)
         start = end
-    tail = block[start:].strip()
-    if tail:
-        out.append(tail)
+    _add(block[start:], out)
+
+
+def _add(sentence: str, out: list[str]) -> None:
+    """Append ``sentence``, split further where CJK or Thai sentences end inside it."""
+    sentence = sentence.strip()
+    if not sentence:
+        return
+    pieces = _split_cjk(sentence) if _CJK_END.search(sentence) else [sentence]
+    for piece in pieces:
+        if _THAI.search(piece):
+            out.extend(_split_thai(piece))
+        else:
+            out.append(piece)
+
+
+def _split_cjk(text: str) -> list[str]:
+    pieces: list[str] = []
+    start = 0
+    for match in _CJK_END.finditer(text):
+        end = match.end()
+        if end >= len(text):
+            break
+        nxt = text[end]
+        if nxt.isdigit() and match.group(0).startswith("\uff0e"):
+            continue  # a full-width decimal point: ３．５
+        if any(c in _CLOSERS for c in match.group(0)) and (
+            nxt in _QUOTE_GOES_ON or _SAID.match(text, end)
+        ):
+            continue  # 「...。」と述べた, “...。”他表示。: the quote is part of the sentence
+        pieces.append(text[start:end].strip())
+        start = end
+    pieces.append(text[start:].strip())
+    return [p for p in pieces if p]
+
+
+def _split_thai(text: str) -> list[str]:
+    pieces: list[str] = []
+    pending = ""
+    start = 0
+    for match in [*_THAI_BREAK.finditer(text), None]:
+        end = len(text) if match is None else match.start()
+        piece = (pending + " " + text[start:end].strip()).strip()
+        if match is not None:
+            start = match.end()
+        if len(piece) < MIN_THAI_CHARS and match is not None:
+            pending = piece  # a clause: kept with what follows
+            continue
+        pieces.append(piece)
+        pending = ""
+    if len(pieces) > 1 and len(pieces[-1]) < MIN_THAI_CHARS:
+        pieces[-2] += " " + pieces.pop()
+    return pieces
 
 
 def _next_word(block: str, pos: int) -> str:
@@ -162,8 +244,8 @@ def _is_boundary(block: str, punct_start: int, next_start: int, lowered: bool = 
     if not nxt:
         return False
     first = nxt[0]
-    if not (first.isupper() or first.isdigit() or (lowered and first.isalpha())):
-        return False
+    if not (first.isdigit() or (first.isalpha() and (lowered or not first.islower()))):
+        return False  # a lower-case word goes on the sentence (caseless scripts: any word)
     if block[punct_start] != "." or block.startswith("..", punct_start):
         return True  # ! ? \u2026 and "..." end a sentence before a capital
     # the word the period belongs to
@@ -176,11 +258,11 @@ def _is_boundary(block: str, punct_start: int, next_start: int, lowered: bool = 
         return False
     if lower in _NUMBERED and first.isdigit():
         return False
-    if len(word) == 1 and word.isalpha():
-        return not word.isupper()  # "George W. Bush": an initial
     if _DOTTED.match(word) or lower in _AMBIGUOUS:
         if first.isdigit():
             return False  # "Jan. 5", "a.m. 10"...
         opener = nxt.rstrip(",;:")
         return (opener.capitalize() if lowered else opener) in _OPENERS
+    if len(word) == 1 and word.isalpha():
+        return not word.isupper()  # "George W. Bush": an initial
     return True

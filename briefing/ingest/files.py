@@ -96,7 +96,7 @@ MAX_TITLE_CHARS = 300
 #: Called with (input, error) for each input that cannot be used, instead of raising.
 ErrorHandler = Callable[[str, InputError], None]
 
-Kind = Literal["text", "markdown", "html", "feed"]
+Kind = Literal["text", "markdown", "html", "feed", "pdf", "docx", "epub", "odt", "rtf", "mime"]
 _SUFFIX_KINDS: dict[str, Kind] = {
     ".txt": "text",
     ".text": "text",
@@ -108,10 +108,20 @@ _SUFFIX_KINDS: dict[str, Kind] = {
     ".xml": "feed",
     ".rss": "feed",
     ".atom": "feed",
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".epub": "epub",
+    ".odt": "odt",
+    ".rtf": "rtf",
+    ".eml": "mime",
+    ".mhtml": "mime",
+    ".mht": "mime",
 }
+#: Kinds read by a document reader (briefing.ingest.documents), not as text.
+_DOCUMENT_KINDS = frozenset({"pdf", "docx", "epub", "odt", "rtf", "mime"})
 _MAGIC = [
-    (b"%PDF", "a PDF file; convert it to text first (e.g. pdftotext FILE)"),
-    (b"PK\x03\x04", "a ZIP or Office document; export it as text or HTML first"),
+    (b"%PDF", "a PDF file; name it with a .pdf suffix"),
+    (b"PK\x03\x04", "a ZIP archive (not a Word, EPUB or OpenDocument file); extract it first"),
     (b"\x89PNG", "an image"),
     (b"\xff\xd8\xff", "an image"),
     (b"GIF8", "an image"),
@@ -511,10 +521,19 @@ _BLANK = re.compile(rb"\s*")
 def _parse(
     data: bytes, kind: Kind | None, label: str, reference_time: dt.datetime | None
 ) -> list[Article]:
+    document = _sniff_document(data)
+    if document is not None:
+        kind = document  # a PDF, Word, EPUB... file, whatever its name says
+    elif kind in _DOCUMENT_KINDS and kind not in ("rtf", "mime"):
+        kind = None  # a binary document kind whose bytes are not that: sniff them
     sniffed = _sniff(data)
     if kind is None or (kind == "text" and sniffed == "html"):  # raw HTML saved as .txt
         kind = sniffed
-    if kind == "html":
+    if kind in _DOCUMENT_KINDS:
+        from briefing.ingest.documents import read_document
+
+        found = read_document(data, kind, label)
+    elif kind == "html":
         _reject_binary(data, label)
         from briefing.ingest.html import parse_html
 
@@ -623,6 +642,18 @@ def _reject_binary(data: bytes, source: str) -> None:
                          "pass text, Markdown or HTML")  # fmt: skip
 
 
+def _sniff_document(data: bytes) -> Kind | None:
+    """A document kind (PDF, Word, EPUB, ODT, RTF, MIME) sniffed from the first bytes;
+    the ZIP-based ones are told apart by their contents (briefing.ingest.documents)."""
+    if not data.startswith((b"%PDF", b"{\\rtf", b"PK\x03\x04")) and not (
+        b"MIME-Version" in data[:4096] or b"mime-version" in data[:4096].lower()
+    ):
+        return None
+    from briefing.ingest.documents import sniff_document
+
+    return sniff_document(data)
+
+
 def _sniff(data: bytes) -> Kind:
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"<?xml") or head.startswith((b"<rss", b"<feed", b"<rdf")):
@@ -639,8 +670,15 @@ def _finish(article: Article, source: str) -> Article:
     title = _clean_title(article.title)
     if title != article.title:
         updates["title"] = title
+    language = article.language
+    if language is None:
+        from briefing.ingest.language import detect_language
+
+        language = detect_language(article.text)
+        if language is not None:
+            updates["language"] = language
     if not article.sentences:
-        updates["sentences"] = split_sentences(article.text, article.language)
+        updates["sentences"] = split_sentences(article.text, language)
     if article.source == "-" and source != "-":
         updates["source"] = source
     if "title" in updates:  # a new title is a new content hash, hence a new id

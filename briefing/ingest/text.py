@@ -61,6 +61,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from briefing.models import Article
+from briefing.scripts import dominant_script, more_words, word_count
 from briefing.sentences import split_sentences
 from briefing.textsim import wordset
 
@@ -71,6 +72,8 @@ MIN_TRAILING_WORDS = 40
 _MAX_SHORT_WORDS = 25  # longest title
 _MAX_HEADING_WORDS = 12  # longest sub-heading inside a body
 _MAX_OUTLET_WORDS = 4
+_MAX_THAI_SHORT_WORDS = 12  # a Thai title (no end punctuation to tell it from text)
+_THAI_LETTER = re.compile("[\u0e01-\u0e4e]")
 
 
 # --------------------------------------------------------------------------- chrome
@@ -385,12 +388,13 @@ def _unwrap(lines: list[str]) -> list[str]:
 
 
 def _words(text: str) -> int:
-    return len(text.split())
+    """Words, counted by characters where the script has no spaces (see briefing.scripts)."""
+    return word_count(text)
 
 
 def _more_words(text: str, n: int) -> bool:
     """``_words(text) > n`` without splitting a 10 MB line into millions of words."""
-    return len(text.split(maxsplit=n)) > n
+    return more_words(text, n)
 
 
 def _is_chrome(line: str) -> bool:
@@ -420,10 +424,16 @@ def _classify(line: str, ref: dt.datetime) -> _Line:
 def _is_short(line: str) -> bool:
     if len(line) > 200 or _more_words(line, _MAX_SHORT_WORDS):
         return False
-    stripped = line.rstrip("\"'\u201d\u2019\u00bb)]")
-    if not stripped or stripped[-1] in ".:;,\u2026":
+    if _THAI_LETTER.search(line) and dominant_script(line) == "thai":
+        # Thai ends no sentence with punctuation: only length tells a title from text
+        return not _more_words(line, _MAX_THAI_SHORT_WORDS)
+    stripped = line.rstrip("\"'\u201d\u2019\u00bb)]\u300d\u300f\uff09")
+    if not stripped or stripped[-1] in ".:;,\u2026\u3002\uff0e\uff1a\uff1b\u3001\uff0c\u06d4":
         return False
-    return not (stripped[-1] in "?!" and line[0] in "\"'\u201c\u2018\u00ab")
+    return not (stripped[-1] in "?!\uff1f\uff01\u061f" and line[0] in _QUOTES_OPEN)
+
+
+_QUOTES_OPEN = "\"'\u201c\u2018\u00ab\u300c\u300e"
 
 
 def _is_name(text: str) -> bool:
@@ -700,9 +710,11 @@ def _outlet_line(
 
 
 def _fallback_title(sentence: str, max_words: int = 14) -> str:
+    if _words(sentence) <= max_words:
+        return sentence.rstrip(".\u3002")
     words = sentence.split()
-    if len(words) <= max_words:
-        return sentence.rstrip(".")
+    if len(words) <= max_words:  # a script without spaces: cut by characters
+        return sentence[: max_words * 2] + "\u2026"
     return " ".join(words[:max_words]) + "\u2026"
 
 
