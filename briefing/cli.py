@@ -276,9 +276,7 @@ def _brief_all_profiles(
                 f"profiles.{name} has no output_dir: --all-profiles writes each profile's "
                 "brief there. Add output_dir, or build it alone with --profile."
             )
-        requests.append(
-            _brief_request((), name, config_file, model, run, **dict(flags))
-        )
+        requests.append(_brief_request((), name, config_file, model, run, **dict(flags)))
     partial = False
     for done in brief_all(
         requests,

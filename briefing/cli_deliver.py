@@ -20,11 +20,12 @@ from briefing.cli_options import (
     EXIT_CODES_HELP,
     handle_errors,
     model_options,
+    report_batch,
     report_model_failures,
     report_skipped,
     run_options,
 )
-from briefing.errors import ExitCode, InputError
+from briefing.errors import ConfigError, ExitCode, InputError
 
 if TYPE_CHECKING:
     from briefing.config import Config, Profile
@@ -136,7 +137,15 @@ def _load(config_file: Path | None, profile_name: str) -> tuple[Config, Profile]
 
 
 @click.command(epilog=EXIT_CODES_HELP)
-@_profile_option
+@click.option(
+    "--profile", "profile_name", metavar="NAME", help="A [profiles.NAME] table (or --all-profiles)."
+)
+@click.option(
+    "--all-profiles",
+    is_flag=True,
+    help="Every profile that has recipients or channels, their briefs built in one run "
+    "(an article several profiles read is summarized once; one batch with --batch).",
+)
 @_config_option
 @click.option(
     "--date", "date_", type=click.DateTime(["%Y-%m-%d"]), help="The brief's date (default today)."
@@ -155,7 +164,8 @@ def _load(config_file: Path | None, profile_name: str) -> tuple[Config, Profile]
 @model_options
 @run_options
 def send(
-    profile_name: str,
+    profile_name: str | None,
+    all_profiles: bool,
     config_file: Path | None,
     date_: dt.datetime | None,
     brief_file: Path | None,
@@ -184,6 +194,14 @@ def send(
     if date_ is not None and brief_file is not None:
         raise click.UsageError("--date and --brief exclude each other (the brief has a date).")
     del verbose
+    if all_profiles:
+        if profile_name or brief_file:
+            raise click.UsageError("--all-profiles takes no --profile and no --brief.")
+        when = date_.date() if date_ else None
+        _send_all(config_file, when, dry_run, force, retry_unknown, model, run)
+        return
+    if not profile_name:
+        raise click.UsageError("Give --profile NAME (or --all-profiles).")
     config, profile = _load(config_file, profile_name)
     make = _BriefMaker(profile, brief_file, model, run, keep_edition=dry_run is None)
     try:
@@ -202,6 +220,58 @@ def send(
             click.echo(f"briefing: wrote {path} (dry run: nothing sent)", err=True)
     if report.exit_code != ExitCode.OK:
         sys.exit(int(report.exit_code))
+
+
+def _send_all(
+    config_file: Path | None,
+    date: dt.date | None,
+    dry_run: Path | None,
+    force: bool,
+    retry_unknown: bool,
+    model: ModelSettings,
+    run: RunSettings,
+) -> None:
+    """``send --all-profiles``: every profile with someone to send to, built in one run."""
+    from briefing.config import load_config
+    from briefing.deliver.email import deliver_profile
+    from briefing.profiles_run import brief_all
+    from briefing.request import Outputs
+
+    config = load_config(config_file)
+    profiles = [p for p in config.profiles.values() if p.recipients or p.channels]
+    if not profiles:
+        raise ConfigError("No profile has recipients or channels to send to.")
+    requests = [
+        p.to_request(model=model, run=run, date=date, outputs=Outputs(print_markdown=False))
+        for p in profiles
+    ]
+    codes: list[ExitCode] = []
+    done = brief_all(
+        requests,
+        on_batch_progress=report_batch,
+        on_loaded=lambda _name, loaded: report_skipped(loaded),
+        keep_editions=dry_run is None,
+    )
+    for profile, built in zip(profiles, done, strict=True):
+        report_model_failures(built.run.model_failures)
+        report = deliver_profile(
+            built.run.briefing, config, profile, dry_run=dry_run, force=force,
+            retry_unknown=retry_unknown,
+        )  # fmt: skip
+        click.echo(f"briefing: profile {profile.name}:", err=True)
+        if report.held_back:
+            click.echo(f"briefing: {report.held_back}", err=True)
+            codes.append(ExitCode.OK)
+            continue
+        _echo_report(report)
+        for path in [report.eml, *report.files] if dry_run is not None else []:
+            if path is not None:
+                click.echo(f"briefing: wrote {path} (dry run: nothing sent)", err=True)
+        codes.append(report.exit_code)
+    if all(c == ExitCode.OK for c in codes):
+        return
+    worst = ExitCode.DELIVERY if all(c == ExitCode.DELIVERY for c in codes) else ExitCode.PARTIAL
+    sys.exit(int(worst))
 
 
 @click.command(epilog=EXIT_CODES_HELP)

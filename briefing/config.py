@@ -262,6 +262,9 @@ class Profile(_Strict):
     #: send nothing (mail or channels) on a day whose brief has no new story and no update
     #: against the earlier editions (a brief not compared with any is always sent)
     skip_if_nothing_new: bool = False
+    #: summarize through the provider's Batch API (as ``--batch``): half the price,
+    #: answers within 24 hours; for nightly runs that can wait
+    batch: bool = False
 
     @field_validator("channels", mode="before")
     @classmethod
@@ -361,6 +364,8 @@ class Profile(_Strict):
         time zone, language and title; ``date`` defaults to today in its time zone and
         ``outputs`` to its ``output_dir`` files (``overrides``: other request fields,
         e.g. flags given on the command line)."""
+        import dataclasses
+
         from briefing.languages import language_name
         from briefing.request import BriefRequest
         from briefing.settings import ModelSettings, RunSettings
@@ -384,7 +389,9 @@ class Profile(_Strict):
             "title": self.title,
             "outputs": outputs,
             "model": model or ModelSettings(),
-            "run": run or RunSettings(),
+            "run": dataclasses.replace(run or RunSettings(), batch=True)
+            if self.batch
+            else run or RunSettings(),
             "profile": self.name,
             "editions": self.editions,
             "editions_db": self.editions_db,

@@ -42,8 +42,10 @@ def brief_all(
     *,
     on_batch_progress: Callable[[str], None] | None = None,
     on_loaded: Callable[[str, Loaded], None] | None = None,
+    keep_editions: bool = True,
 ) -> list[ProfileBrief]:
-    """Each request's brief, the articles they share summarized once."""
+    """Each request's brief, the articles they share summarized once (``keep_editions``
+    False: compared with the editions, not kept as ones, as for a dry run)."""
     from briefing.runner import Loaded, Runner
 
     if not requests:
@@ -78,6 +80,7 @@ def brief_all(
             for request in members:
                 with Runner(request, llm=llm) as runner:
                     runner.on_batch_progress = on_batch_progress
+                    runner.keep_edition = keep_editions
                     run = runner.brief(loaded[id(request)])
                 results.append(ProfileBrief(request, run))
         finally:

@@ -360,3 +360,72 @@ def test_all_profiles_needs_output_dirs_and_no_paths(tmp_path: Path) -> None:
     assert done.exit_code == 3 and "has no output_dir" in done.stderr
     done = CliRunner().invoke(cli, ["brief", "x.txt", "--all-profiles", "--config", str(config)])
     assert done.exit_code == 2 and "takes no PATH" in done.output
+
+
+def test_a_profile_can_ask_for_the_batch_api(server: BatchServer, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from briefing.config import load_config
+
+    articles = write_articles(tmp_path / "in", n=2)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[profiles.night]\nsources = ["{articles}"]\nbatch = true\n', encoding="utf-8"
+    )  # (no synthesis: the test server writes summaries only)
+    request = (
+        load_config(config)
+        .profile("night")
+        .to_request(
+            model=ModelSettings(provider="openai", base_url=server.base_url, model="gpt-4o-mini"),
+            run=RunSettings(cache_dir=tmp_path / "cache", batch_poll=0.01),
+        )
+    )
+    request = replace(request, synthesize=False)
+    assert request.run.batch
+    done = brief(request)
+    assert (server.uploads, server.created, server.chat_calls) == (1, 1, 0)
+    assert done.briefing.run.batch.requests == 2  # type: ignore[union-attr]
+
+
+def test_send_all_profiles_builds_them_in_one_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``send --all-profiles --dry-run``: each profile with recipients gets its mail
+    (written, not sent), and each distinct article is summarized once."""
+    from test_runner import reply
+
+    import briefing.llm
+    from briefing.llm.fake import FakeLLM
+
+    articles = write_articles(tmp_path / "in")
+    files = sorted(articles.glob("*.txt"))
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[smtp]\nhost = "127.0.0.1"\nfrom = "Brief <brief@example.com>"\n\n'
+        f"[profiles.a]\nsources = {json.dumps([str(p) for p in files[0:3]])}\n"
+        'recipients = ["a@example.com"]\n\n'
+        f"[profiles.b]\nsources = {json.dumps([str(p) for p in files[2:5]])}\n"
+        'recipients = ["b@example.com"]\n\n'
+        f"[profiles.quiet]\nsources = {json.dumps([str(files[0])])}\n",  # nobody to send to
+        encoding="utf-8",
+    )
+    llm = FakeLLM().enqueue(*[reply] * 40)  # type: ignore[arg-type]
+    monkeypatch.setattr(briefing.llm, "open_llm", lambda *a, **k: llm)
+    out = tmp_path / "dry"
+    result = CliRunner().invoke(
+        cli,
+        ["send", "--all-profiles", "--config", str(config), "--dry-run", str(out),
+         "--cache-dir", str(tmp_path / "cache")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summaries = [c for c in llm.calls if "<stories>" not in c[-1].content]
+    assert len(summaries) == 5  # 0-2 and 2-4: article 2 once
+    mails = sorted(p.name for p in out.glob("*.eml"))
+    assert len(mails) == 2 and any("-a." in m for m in mails) and any("-b." in m for m in mails)
+    assert "profile a:" in result.stderr and "profile b:" in result.stderr
+    from briefing.editions import EditionStore
+
+    with EditionStore(tmp_path / "cache" / "editions.sqlite3") as store:
+        assert store.rows() == []  # a dry run compares with the editions, keeps none
+    bad = CliRunner().invoke(cli, ["send", "--config", str(config)])
+    assert bad.exit_code == 2 and "--all-profiles" in bad.output
