@@ -484,7 +484,7 @@ def _load_input(
         if item.url is not None:
             from briefing.ingest.urls import load_url
 
-            return load_url(item.url)
+            return _with_language(load_url(item.url))
         if item.path is None:
             data = _read_stdin(stdin, limit)
         else:
@@ -493,14 +493,14 @@ def _load_input(
         if _BLANK.fullmatch(data):
             raise InputError(f"{item.label} is empty; pass a file with article text")
         if store is None:
-            return _parse(data, kind, item.label, reference_time)
+            return _with_language(_parse(data, kind, item.label, reference_time))
         from briefing.ingest.parsed import cached_parse, parsed_key
 
-        return cached_parse(
+        return cached_parse(  # (the language is detected once, and kept with the parse)
             store,
             parsed_key(data, kind, item.label),
             reference_time,
-            lambda: _parse(data, kind, item.label, reference_time),
+            lambda: _with_language(_parse(data, kind, item.label, reference_time)),
         )
     except BriefingError:
         raise
@@ -665,18 +665,26 @@ def _sniff(data: bytes) -> Kind:
     return "text"
 
 
+def _with_language(articles: list[Article]) -> list[Article]:
+    """``articles`` with ``language`` filled where the reader did not set it."""
+    from briefing.ingest.language import detect_language
+
+    out = []
+    for article in articles:
+        if article.language is None:
+            language = detect_language(article.text)
+            if language is not None:
+                article = article.model_copy(update={"language": language})
+        out.append(article)
+    return out
+
+
 def _finish(article: Article, source: str) -> Article:
     updates: dict[str, object] = {}
     title = _clean_title(article.title)
     if title != article.title:
         updates["title"] = title
     language = article.language
-    if language is None:
-        from briefing.ingest.language import detect_language
-
-        language = detect_language(article.text)
-        if language is not None:
-            updates["language"] = language
     if not article.sentences:
         updates["sentences"] = split_sentences(article.text, language)
     if article.source == "-" and source != "-":
