@@ -108,6 +108,7 @@ def load(
     reference_time: dt.datetime | None = None,
     stdin: TextIO | None = None,
     store: TextStore | None = None,
+    language_model: bool = True,
 ) -> Loaded:
     """Read every input; unreadable ones are reported, not fatal, unless none worked.
     ``store`` (the run's cache) keeps parsed inputs for the next run."""
@@ -127,6 +128,7 @@ def load(
         stdin=stdin,
         on_error=on_error,
         store=store,
+        language_model=language_model,
     )
     articles = dedupe(articles, store=store)
     if not articles and problems:
@@ -319,9 +321,11 @@ class Runner:
     def load(self) -> Loaded:
         """Read the request's inputs (unreadable ones are listed in ``problems``)."""
         r = self.request
+        # a brief does not use the articles' languages yet: known where cheap, no model
         return load(
-            r.inputs, include=r.include, exclude=r.exclude, stdin=self.stdin, store=self.cache
-        )
+            r.inputs, include=r.include, exclude=r.exclude, stdin=self.stdin, store=self.cache,
+            language_model=False,
+        )  # fmt: skip
 
     def summaries(self, loaded: Loaded | None = None) -> list[ArticleSummary]:
         """Grounded summaries of the loaded articles (``briefing summarize``)."""

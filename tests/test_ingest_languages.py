@@ -136,3 +136,33 @@ def test_word_counts_use_characters_where_there_are_no_spaces() -> None:
 )
 def test_detect_language(text: str, expected: str | None) -> None:
     assert detect_language(text) == expected
+
+
+def test_a_brief_detects_languages_without_the_model(tmp_path: Path) -> None:
+    """The model (1-1.5 s to load) runs for `extract`, not for a brief, which does not
+    use the articles' languages yet: there, only script and function words decide."""
+    import subprocess
+    import sys
+
+    page = tmp_path / "id.txt"
+    page.write_text(
+        "Banjir melanda Jakarta\n\nBanjir besar melanda beberapa wilayah di Jakarta pada "
+        "hari Minggu, kata pejabat setempat. Ribuan warga terpaksa mengungsi ke tempat "
+        "yang lebih aman. Pemerintah kota menyiapkan dapur umum dan perahu karet untuk "
+        "membantu warga yang terjebak banjir.\n",
+        encoding="utf-8",
+    )
+    program = (
+        "import sys\n"
+        "from briefing.runner import load\n"
+        f"[a] = load([{str(page)!r}], language_model=False).articles\n"
+        "assert a.language is None, a.language\n"
+        "assert 'py3langid' not in sys.modules\n"
+        f"[b] = load([{str(page)!r}]).articles\n"
+        "assert b.language == 'id', b.language\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]

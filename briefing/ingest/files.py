@@ -162,13 +162,16 @@ def load_articles(
     on_error: ErrorHandler | None = None,
     max_bytes: int | None = None,
     store: TextStore | None = None,
+    language_model: bool = True,
 ) -> list[Article]:
     """Read every article from ``inputs`` (files, directories, ``-``, URLs), in order.
 
     ``reference_time`` resolves relative dates ("2 hours ago"; default now, UTC).
     ``max_bytes`` caps each input (default :func:`max_input_bytes`).
     ``store`` (e.g. the run's cache) keeps what each file parsed to, so an unchanged
-    file is not parsed again (see :mod:`briefing.ingest.parsed`).
+    file is not parsed again (see :mod:`briefing.ingest.parsed`). ``language_model``
+    False: an article's language is set only where its script or function words tell
+    (no 1-1.5 s model load; :func:`briefing.ingest.language.detect_language`).
     Without ``on_error`` the first bad input raises :class:`InputError`, as does finding
     no article at all; with it, bad inputs are reported to it and skipped (see the
     module docstring). Every article has ``text`` and ``sentences`` filled.
@@ -187,8 +190,9 @@ def load_articles(
     for item in _expand(inputs, include, exclude, report):
         try:
             found = _load_input(
-                item, reference_time=reference_time, stdin=stdin, limit=limit, store=store
-            )
+                item, reference_time=reference_time, stdin=stdin, limit=limit, store=store,
+                language_model=language_model,
+            )  # fmt: skip
         except InputError as e:
             report(item.label, e)
             continue
@@ -479,12 +483,16 @@ def _load_input(
     limit: int,
     kind: Kind | None = None,
     store: TextStore | None = None,
+    language_model: bool = True,
 ) -> list[Article]:
+    def languages(articles: list[Article]) -> list[Article]:
+        return _with_language(articles, model=language_model)
+
     try:
         if item.url is not None:
             from briefing.ingest.urls import load_url
 
-            return _with_language(load_url(item.url))
+            return languages(load_url(item.url))
         if item.path is None:
             data = _read_stdin(stdin, limit)
         else:
@@ -493,14 +501,14 @@ def _load_input(
         if _BLANK.fullmatch(data):
             raise InputError(f"{item.label} is empty; pass a file with article text")
         if store is None:
-            return _with_language(_parse(data, kind, item.label, reference_time))
+            return languages(_parse(data, kind, item.label, reference_time))
         from briefing.ingest.parsed import cached_parse, parsed_key
 
         return cached_parse(  # (the language is detected once, and kept with the parse)
             store,
-            parsed_key(data, kind, item.label),
+            parsed_key(data, kind, item.label, language_model=language_model),
             reference_time,
-            lambda: _with_language(_parse(data, kind, item.label, reference_time)),
+            lambda: languages(_parse(data, kind, item.label, reference_time)),
         )
     except BriefingError:
         raise
@@ -665,14 +673,14 @@ def _sniff(data: bytes) -> Kind:
     return "text"
 
 
-def _with_language(articles: list[Article]) -> list[Article]:
+def _with_language(articles: list[Article], *, model: bool = True) -> list[Article]:
     """``articles`` with ``language`` filled where the reader did not set it."""
     from briefing.ingest.language import detect_language
 
     out = []
     for article in articles:
         if article.language is None:
-            language = detect_language(article.text)
+            language = detect_language(article.text, model=model)
             if language is not None:
                 article = article.model_copy(update={"language": language})
         out.append(article)

@@ -51,8 +51,11 @@ _MIN_CHARS = 10
 _SAMPLE_CHARS = 3000
 
 
-def detect_language(text: str) -> str | None:
-    """The language of ``text`` as a primary tag, or ``None`` when too little text."""
+def detect_language(text: str, *, model: bool = True) -> str | None:
+    """The language of ``text`` as a primary tag, or ``None`` when too little text (or,
+    with ``model=False``, when neither its script nor its function words tell: the run
+    that only needs a language where it is cheap to know, e.g. a brief, which does not
+    use it yet, skips the model's 1-1.5 s load)."""
     sample = text[:_SAMPLE_CHARS]
     if len(sample.strip()) < _MIN_CHARS:
         return None
@@ -65,6 +68,8 @@ def detect_language(text: str) -> str | None:
         known = _by_function_words([w.lower() for w in _WORD.findall(sample)])
         if known is not None:
             return known
+    if not model:
+        return None
     language, _score = _identifier().classify(sample)
     return str(language)
 

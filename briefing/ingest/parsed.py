@@ -29,9 +29,10 @@ if TYPE_CHECKING:
 KIND = "parsed"
 
 
-def parsed_key(data: bytes, kind: str | None, label: str) -> str:
-    """The key of ``data`` read as ``kind`` from ``label`` by this version of the code."""
-    return memo_key(KIND, (kind or "", label, data))
+def parsed_key(data: bytes, kind: str | None, label: str, *, language_model: bool = True) -> str:
+    """The key of ``data`` read as ``kind`` from ``label`` by this version of the code
+    (with languages from the model or not)."""
+    return memo_key(KIND, (kind or "", label, "lm" if language_model else "", data))
 
 
 def cached_parse(
