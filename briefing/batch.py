@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -44,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from briefing.errors import BatchPending, ConfigError, ProviderError
 from briefing.models import Article, ArticleSummary, Usage
+from briefing.store import open_store
 
 if TYPE_CHECKING:
     from briefing.llm.batches import BatchAPI
@@ -99,15 +99,7 @@ class BatchStore:
 
     def __init__(self, directory: Path) -> None:
         self.path = Path(directory).expanduser() / STORE_FILE
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=30
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as e:
-            raise ConfigError(f"Cannot open the batch store at {self.path}: {e}.") from e
+        self._db = open_store(self.path, _SCHEMA, what="batch store")
         self._lock = threading.Lock()
 
     def add(

@@ -20,7 +20,6 @@ import functools
 import hashlib
 import json
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -28,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from briefing.errors import ConfigError
 from briefing.models import Article, ArticleSummary, Sentence
 from briefing.prompts import TEMPLATES, Prompts
+from briefing.store import open_store
 
 CACHE_FILE = "cache.sqlite3"
 #: Bump when the stored format or the key recipe changes (old entries are then ignored).
@@ -168,18 +167,9 @@ class SummaryCache:
     def __init__(self, cache_dir: str | Path | None = None) -> None:
         directory = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
         self.path = directory / CACHE_FILE
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=30
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as e:
-            raise ConfigError(
-                f"Cannot open the cache at {self.path}: {e}. Pass --cache-dir DIR, or --no-cache."
-            ) from e
+        self._db = open_store(
+            self.path, _SCHEMA, what="cache", advice=" Pass --cache-dir DIR, or --no-cache."
+        )
         self._lock = threading.Lock()
 
     def get(self, key: str) -> ArticleSummary | None:

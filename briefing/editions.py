@@ -36,6 +36,7 @@ from briefing.models import (
     Region,
     Story,
 )
+from briefing.store import open_store
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -233,19 +234,12 @@ class EditionStore:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path).expanduser() if path else default_editions_path()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=30
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as e:
-            raise ConfigError(
-                f"Cannot open the edition store at {self.path}: {e}. Pass --editions-db FILE, "
-                "or --no-editions."
-            ) from e
+        self._db = open_store(
+            self.path,
+            _SCHEMA,
+            what="edition store",
+            advice=" Pass --editions-db FILE, or --no-editions.",
+        )
         self._lock = threading.Lock()
 
     # -- writing --------------------------------------------------------------------------
