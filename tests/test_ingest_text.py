@@ -172,10 +172,37 @@ def test_nothing_to_read() -> None:
     assert parse_text_page("Share\nAdvertisement\n\nComments\n", source="x") == []
 
 
-def test_default_reference_time_is_now_utc() -> None:
-    [article] = parse_text_page("Title here\n5 minutes ago\nBody text is here.", source="x")
-    assert article.published is not None and article.published.tzinfo is not None
-    assert dt.datetime.now(dt.UTC) - article.published < dt.timedelta(minutes=6)
+def test_relative_time_without_a_capture_time_gives_no_time() -> None:
+    """A saved page read later: "5 minutes ago" names no time, so none is made up."""
+    page = "Title here\n5 minutes ago\nBody text is here."
+    [article] = parse_text_page(page, source="x")
+    assert article.published is None
+    assert article.title == "Title here" and article.text == "Body text is here."
+    # told when the page was captured, the same line gives the time it says
+    [captured] = parse_text_page(page, source="x", reference_time=REF)
+    assert captured.published == REF - dt.timedelta(minutes=5)
+
+
+def test_relative_time_line_still_separates_articles() -> None:
+    page = (
+        "First headline of the page\n2 hours ago\n"
+        + "The first story has a body. " * 8
+        + "\n\nSecond headline of the page\n3 hours ago\n"
+        + "Another story body here. " * 8
+    )
+    articles = parse_text_page(page, source="x")
+    assert [a.title for a in articles] == [
+        "First headline of the page",
+        "Second headline of the page",
+    ]
+    assert all(a.published is None for a in articles)
+    assert all("ago" not in a.text for a in articles)
+
+
+def test_parse_date_resolves_relative_times_against_now_by_default() -> None:
+    when = parse_date("5 minutes ago")
+    assert when is not None and when.tzinfo is not None
+    assert dt.datetime.now(dt.UTC) - when < dt.timedelta(minutes=6)
 
 
 @pytest.mark.parametrize(

@@ -506,7 +506,13 @@ def _load_input(
 
         return cached_parse(  # (the language is detected once, and kept with the parse)
             store,
-            parsed_key(data, kind, item.label, language_model=language_model),
+            parsed_key(
+                data,
+                kind,
+                item.label,
+                language_model=language_model,
+                captured=reference_time is not None,
+            ),
             reference_time,
             lambda: languages(_parse(data, kind, item.label, reference_time)),
         )

@@ -4,10 +4,11 @@ its articles up instead of cleaning, splitting and sentence-splitting it again (
 
 The key is the input's bytes, its kind and label (the label is each article's
 ``source``) and the code that parses them (:func:`briefing.cache.code_fingerprint`), so
-an edited file or a new version of the parser parses again. A page whose dates were
-relative ("2 hours ago") depends on when it was read: its entry also records the
-reference time, and is used only for that same time (``briefing brief --date``
-backfills and tests); otherwise such a page is parsed again on each run.
+an edited file or a new version of the parser parses again. Without a capture time a
+relative date ("2 hours ago") gives no time, so the parse does not depend on when it
+ran. A caller that passes the time the page was captured (``reference_time``) gets its
+own entries (``captured=True`` in the key): a page whose relative dates were resolved
+against it records that time, and its entry is used only for that same time.
 
 Any store with ``get_text(key)`` / ``put_text(key, kind, value)`` works (the run's
 :class:`~briefing.cache.SummaryCache`); an entry that cannot be read is ignored.
@@ -29,10 +30,18 @@ if TYPE_CHECKING:
 KIND = "parsed"
 
 
-def parsed_key(data: bytes, kind: str | None, label: str, *, language_model: bool = True) -> str:
+def parsed_key(
+    data: bytes,
+    kind: str | None,
+    label: str,
+    *,
+    language_model: bool = True,
+    captured: bool = False,
+) -> str:
     """The key of ``data`` read as ``kind`` from ``label`` by this version of the code
-    (with languages from the model or not)."""
-    return memo_key(KIND, (kind or "", label, "lm" if language_model else "", data))
+    (with languages from the model or not; with a capture time or not)."""
+    flags = ("lm" if language_model else "") + ("@" if captured else "")
+    return memo_key(KIND, (kind or "", label, flags, data))
 
 
 def cached_parse(

@@ -24,9 +24,13 @@ stories, all wrapped in site furniture. :func:`parse_text_page` works line by li
    saved article starts with its headline; short lines after it are the body's lead),
    else the longest short line that is not an outlet name; the outlet is the label
    (``- France 24``), else a short (1-4 word) line beside a time or label, else it is
-   inferred from the body (below); the publication time is the first date or relative
-   time (resolved against ``reference_time``; a date without a time zone is taken as
-   UTC, so every ``published`` is timezone-aware); the byline is the ``By ...`` line.
+   inferred from the body (below); the publication time is the first date the page
+   gives (a date without a time zone is taken as UTC, so every ``published`` is
+   timezone-aware); the byline is the ``By ...`` line. A relative time ("2 hours ago")
+   is resolved only against a ``reference_time`` the caller passes, the moment the page
+   was captured: without one (a saved page, read at some later time) "2 hours ago"
+   names no time at all, and ``published`` stays ``None`` rather than a time the source
+   never gave. The line is still read as a meta line (it still separates articles).
 4. **Clean the body**: chrome lines and inline video timestamps go, a trailing
    ``© 2025 AFP`` goes, a paragraph repeating the title goes.
 
@@ -219,6 +223,8 @@ _MINOR_WORDS = wordset("of the and de la le du des al el for on in at news & - '
 @dataclass
 class _Meta:
     published: dt.datetime | None = None
+    #: a relative time ("2 hours ago") with no capture time to resolve it against
+    undated_time: bool = False
     byline: str | None = None
     outlet: str | None = None
 
@@ -260,11 +266,12 @@ def parse_text_page(
 ) -> list[Article]:
     """Split a scraped text page into its articles, in page order.
 
-    ``reference_time`` resolves relative times ("2 hours ago"); it defaults to now
-    (UTC) and a naive value is taken as UTC. Returns ``[]`` when the page holds no
-    article text. Every article has ``text`` (the clean body) and ``sentences``.
+    ``reference_time`` is when the page was captured: relative times ("2 hours ago") are
+    resolved against it, and without it they give no ``published`` time (a naive value
+    is taken as UTC). Returns ``[]`` when the page holds no article text. Every article
+    has ``text`` (the clean body) and ``sentences``.
     """
-    ref = _aware(reference_time or dt.datetime.now(dt.UTC))
+    ref = _aware(reference_time) if reference_time is not None else None
     lines = [_classify(line, ref) for line in _unwrap(_normalize(text).split("\n"))]
     lead = _lead_title(lines)
     articles = []
@@ -321,6 +328,38 @@ RELATIVE_DATES: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
+_RELATIVE_WORDS = {
+    "just now": 0, "moments ago": 0, "a moment ago": 0, "now": 0, "yesterday": 86400,
+}  # fmt: skip
+
+
+def _date_text(value: str) -> str:
+    """A date line without its "Published"/"Updated" prefix and surrounding dots."""
+    return _DATE_PREFIX.sub("", " ".join(value.split())).strip(" .")
+
+
+def is_relative_date(value: str) -> bool:
+    """Whether ``value`` is a relative time ("2 hours ago", "yesterday", "just now")."""
+    text = _date_text(value)
+    return bool(text) and _relative_age(text) is not None
+
+
+def _relative_age(text: str) -> dt.timedelta | None:
+    """How long ago a relative time (prefix already stripped) says, else ``None``."""
+    seconds = _RELATIVE_WORDS.get(text.lower())
+    if seconds is not None:
+        return dt.timedelta(seconds=seconds)
+    rel = _RELATIVE.match(text)
+    if rel is None:
+        return None
+    n_text = rel["n"].lower()
+    n = int(n_text) if n_text.isdigit() else _NUMBERS.get(n_text.removeprefix("a "), 1)
+    unit = rel["unit"].lower()
+    unit = unit if unit in _UNIT_SECONDS else unit.rstrip("s")
+    unit_seconds = _UNIT_SECONDS.get(unit)
+    return dt.timedelta(seconds=n * unit_seconds) if unit_seconds else None
+
+
 def parse_date(value: str, reference_time: dt.datetime | None = None) -> dt.datetime | None:
     """Parse a date line ("Published 24 Nov 2026 08:15 GMT", "2 hours ago"), or ``None``.
 
@@ -328,25 +367,15 @@ def parse_date(value: str, reference_time: dt.datetime | None = None) -> dt.date
     are always timezone-aware (UTC when the text names no zone).
     """
     ref = _aware(reference_time or dt.datetime.now(dt.UTC))
-    text = _DATE_PREFIX.sub("", " ".join(value.split())).strip(" .")
+    text = _date_text(value)
     if not text:
         return None
-    low = text.lower()
-    if low in ("just now", "moments ago", "a moment ago", "now"):
+    if _RELATIVE.match(text) or text.lower() in _RELATIVE_WORDS:
+        age = _relative_age(text)
+        if age is None:
+            return None
         RELATIVE_DATES.set(True)
-        return ref
-    if low == "yesterday":
-        RELATIVE_DATES.set(True)
-        return ref - dt.timedelta(days=1)
-    rel = _RELATIVE.match(text)
-    if rel:
-        RELATIVE_DATES.set(True)
-        n_text = rel["n"].lower()
-        n = int(n_text) if n_text.isdigit() else _NUMBERS.get(n_text.removeprefix("a "), 1)
-        unit = rel["unit"].lower()
-        unit = unit if unit in _UNIT_SECONDS else unit.rstrip("s")
-        seconds = _UNIT_SECONDS.get(unit)
-        return ref - dt.timedelta(seconds=n * seconds) if seconds else None
+        return ref - age
     clock_first = _CLOCK_FIRST.match(text)
     if clock_first:
         day = _absolute(clock_first["rest"])
@@ -403,7 +432,7 @@ def _is_chrome(line: str) -> bool:
     return not _more_words(line, 80) and _COOKIE.search(line) is not None
 
 
-def _classify(line: str, ref: dt.datetime) -> _Line:
+def _classify(line: str, ref: dt.datetime | None) -> _Line:
     if not line:
         return _Line(_Kind.BLANK, line)
     if _END.match(line):
@@ -444,7 +473,7 @@ def _is_name(text: str) -> bool:
     return all(w[0].isupper() or w[0].isdigit() or w.lower() in _MINOR_WORDS for w in words)
 
 
-def _parse_meta(line: str, ref: dt.datetime) -> _Meta | None:
+def _parse_meta(line: str, ref: dt.datetime | None) -> _Meta | None:
     if _more_words(line, 20):
         return None
     meta = _Meta()
@@ -453,6 +482,9 @@ def _parse_meta(line: str, ref: dt.datetime) -> _Meta | None:
         byline = _BYLINE.match(part)
         if byline and _is_byline_name(byline["name"]):
             meta.byline = meta.byline or byline["name"].strip()
+            continue
+        if ref is None and is_relative_date(part):  # no capture time: no time to give
+            meta.undated_time = True
             continue
         when = parse_date(part, ref)
         if when is not None:
@@ -466,7 +498,7 @@ def _parse_meta(line: str, ref: dt.datetime) -> _Meta | None:
             meta.outlet = meta.outlet or part
             continue
         return None
-    return meta if (meta.byline or meta.published or meta.outlet) else None
+    return meta if (meta.byline or meta.published or meta.outlet or meta.undated_time) else None
 
 
 def _is_byline_name(name: str) -> bool:
@@ -656,7 +688,8 @@ def _to_article(
     paragraphs: list[str] = []
     for line in [*(h for h in segment.header if h.kind is _Kind.HEADING), *segment.body]:
         if line.kind is _Kind.META and line.meta is not None:  # merged-in meta lines
-            if not (line.meta.published or line.meta.byline):  # "- Iran": a list item
+            if not (line.meta.published or line.meta.undated_time or line.meta.byline):
+                # "- Iran": a list item
                 paragraphs.append(line.text)
             meta.published = meta.published or line.meta.published
             meta.byline = meta.byline or line.meta.byline
