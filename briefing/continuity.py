@@ -43,6 +43,17 @@ gate keeps events in different places apart. Not yet measured: summaries that na
 people and organizations (the fake model names none; a shared prime minister would
 lift a same-country pair by up to 0.3 x their Jaccard index) -- re-check on a real
 model's summaries.
+
+On real articles (``bench/continuity.py``: the 81 pages of the extraction dev corpus,
+summarised extractively, every pair scored): the four same-event pairs among them (one
+tour, one medical case, one plague outbreak followed up, one ad campaign, each told by
+two outlets) score 0.35 to 0.58, all matched; of the 3,218 different-event pairs, 16
+reach 0.15 -- one subject, not one event: Apple deal round-ups, two retail-sales
+reports, one site's two posts on one play -- and 6 reach 0.3. Such a pair marks a new
+story an **update** of the other (its points are new, so it is never left out as a
+repeat). Weighting words by general-language frequency (wordfreq) or requiring a shared
+name did not separate them better (14 and 12 false pairs at 0.15 and 0.3), so the
+threshold stays where the follow-ups need it.
 """
 
 from __future__ import annotations
