@@ -1,5 +1,6 @@
 """Tests of splitting scraped text pages into articles (the seed page and other shapes)."""
 
+# ruff: noqa: RUF001  (dates and pages in other scripts)
 from __future__ import annotations
 
 import datetime as dt
@@ -220,10 +221,46 @@ def test_parse_date_resolves_relative_times_against_now_by_default() -> None:
         ("10:05 GMT, 3 March 2026", dt.datetime(2026, 3, 3, 10, 5, tzinfo=dt.UTC)),
         ("The Octopus Doctrine", None),
         ("31 February 2025", None),
+        # East Asian, year-first and Russian dates; full-width digits
+        ("2026年12月1日（火）10時30分", dt.datetime(2026, 12, 1, 10, 30, tzinfo=dt.UTC)),
+        ("\uff12\uff10\uff12\uff16年\uff11\uff12月\uff11日 10:30 JST",
+         dt.datetime(2026, 12, 1, 1, 30, tzinfo=dt.UTC)),
+        ("发布时间：2026-12-01 10:30", dt.datetime(2026, 12, 1, 10, 30, tzinfo=dt.UTC)),
+        ("2026년 12월 1일 오후 3:05", dt.datetime(2026, 12, 1, 15, 5, tzinfo=dt.UTC)),
+        ("입력 2026.12.01. 09:00 (KST)", dt.datetime(2026, 12, 1, 0, 0, tzinfo=dt.UTC)),
+        ("2026/12/01", dt.datetime(2026, 12, 1, tzinfo=dt.UTC)),
+        ("Опубликовано: 3 мая 2026 г., 10:30", dt.datetime(2026, 5, 3, 10, 30, tzinfo=dt.UTC)),
+        ("1 декабря 2026", dt.datetime(2026, 12, 1, tzinfo=dt.UTC)),
+        ("2026年2月30日", None),
+        ("2時間前", REF - dt.timedelta(hours=2)),
+        ("3小时前", REF - dt.timedelta(hours=3)),
+        ("2시간 전", REF - dt.timedelta(hours=2)),
+        ("5 минут назад", REF - dt.timedelta(minutes=5)),
+        ("3 ชั่วโมงที่แล้ว", REF - dt.timedelta(hours=3)),
     ],
-)
+)  # fmt: skip
 def test_parse_date(value: str, expected: dt.datetime | None) -> None:
     assert parse_date(value, REF) == expected
+
+
+def test_dates_in_other_scripts_are_meta_lines() -> None:
+    """A Japanese page's date line gives the time; a "3時間前" line gives none (no capture
+    time) but still separates the articles and stays out of the body."""
+    page = (
+        "日銀、政策金利を0.75%に引き上げ\n2026年12月1日 15時05分\n"
+        "日本銀行は１日、金融政策決定会合を開き、政策金利を０．５％から０．７５％に引き上げる"
+        "ことを決めた。利上げは今年３月以来となる。植田和男総裁は記者会見で「物価目標の実現が"
+        "見通せる状況になった」と述べた。\n\n"
+        "韓国政府、21兆ウォンの経済対策\n3時間前\n"
+        "政府は5日、国務会議を開き、総額21兆ウォン規模の経済対策を確定した。今回の対策には"
+        "小規模事業者への支援と電気料金の引き下げが含まれた。野党は財政の健全性を損なうと反発"
+        "した。\n"
+    )
+    first, second = parse_text_page(page, source="x")
+    assert first.title == "日銀、政策金利を0.75%に引き上げ"
+    assert first.published == dt.datetime(2026, 12, 1, 15, 5, tzinfo=dt.UTC)
+    assert second.title == "韓国政府、21兆ウォンの経済対策" and second.published is None
+    assert "前" not in second.text.split("。")[0][:5] and "2026年" not in first.text
 
 
 @pytest.mark.parametrize(

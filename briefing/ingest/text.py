@@ -10,7 +10,10 @@ stories, all wrapped in site furniture. :func:`parse_text_page` works line by li
    Articles", "More from ...", "You may also like"...) which closes the current article;
    *meta* (a relative time "2 hours ago", a date "Published 24 November 2026 08:15
    GMT", a byline "By Jane Doe", an outlet label "- France 24" or "Source: Reuters",
-   possibly several joined by ``|``); a dash-wrapped sub-heading ``- 'On standby' -``;
+   possibly several joined by ``|``; dates and relative times also as Chinese,
+   Japanese, Korean, Russian and Thai sites write them: "2026年12月1日 15時05分",
+   "입력 2026.12.01 10:30", "1 декабря 2026 г.", "3時間前", "2 часа назад"); a
+   dash-wrapped sub-heading ``- 'On standby' -``;
    a *short* line (at most 25 words, no closing period: a title, sub-heading or outlet
    name); or body *text*.
 2. **Cut the page into articles.** A new article starts at the top of the page, and
@@ -54,12 +57,14 @@ from a sentence start without a language model and are left as they are.
 ``Article.text`` is the clean body: paragraphs separated by a blank line.
 """
 
+# ruff: noqa: RUF001, RUF002, RUF003  (dates as Chinese, Japanese and Russian sites write them)
 from __future__ import annotations
 
 import contextvars
 import datetime as dt
 import enum
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -208,9 +213,62 @@ _UNIT_SECONDS = {
 }  # fmt: skip
 _DATE_PREFIX = re.compile(
     r"^(?:(?:first |last )?(?:published|updated|posted|modified|issued|date)"
-    r"(?:\s+(?:on|at))?\s*:?\s*)",
+    r"(?:\s+(?:on|at))?\s*:?\s*"
+    # Chinese, Japanese, Korean and Russian sites' "published"/"updated" labels
+    r"|(?:发布时间|發布時間|发布于|發佈於|发表时间|更新时间|更新時間|公開日時?|更新日時?|投稿日時?"
+    r"|配信日時?|掲載日|기사입력|최종수정|입력|수정|등록|опубликовано|обновлено|дата)\s*:?\s*)",
     re.IGNORECASE,
 )
+#: East Asian dates: "2026年12月1日（火）10時30分", "2026년 12월 1일 오후 3:05"
+_EAST_ASIAN_DATE = re.compile(
+    r"^(?P<y>\d{4})\s*[年년]\s*(?P<m>\d{1,2})\s*[月월]\s*(?P<d>\d{1,2})\s*[日일]?"
+    r"(?:\s*\([^)]{1,3}\))?"
+    r"(?:\s*(?P<half>午前|午後|上午|下午|오전|오후)?\s*(?P<h>\d{1,2})\s*[:時时시]\s*"
+    r"(?P<mi>\d{1,2})\s*[分분]?(?:\s*(?P<s>\d{1,2})\s*[秒초])?)?"
+    rf"(?:\s*\(?{_TZ}\)?)?$",
+    re.IGNORECASE,
+)
+#: year first with slashes or dots, as East Asian and many European sites write it:
+#: "2026/12/01 10:30", "2026.12.01. 10:30"
+_YMD_DATE = re.compile(
+    r"^(?P<y>\d{4})[./](?P<m>\d{1,2})[./](?P<d>\d{1,2})\.?"
+    rf"(?:\s*\([^)]{{1,3}}\))?(?:\s+{_CLOCK})?(?:\s*\(?{_TZ}\)?)?$",
+    re.IGNORECASE,
+)
+_RU_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("январ", "феврал", "март", "апрел", "ма", "июн", "июл", "август", "сентябр",
+         "октябр", "ноябр", "декабр"),
+        1,
+    )
+}  # fmt: skip
+#: Russian dates: "1 декабря 2026", "1 декабря 2026 г., 10:30"
+_RU_DATE = re.compile(
+    r"^(?P<d>\d{1,2})\s+(?P<month>январ[яь]|феврал[яь]|марта?|апрел[яь]|ма[яй]|июн[яь]|июл[яь]"
+    r"|августа?|сентябр[яь]|октябр[яь]|ноябр[яь]|декабр[яь])\s+(?P<y>\d{4})(?:\s*(?:г\.?|года))?"
+    rf"(?:,?\s*(?:в\s+)?{_CLOCK})?(?:\s*\(?{_TZ}\)?)?$",
+    re.IGNORECASE,
+)
+#: "2時間前", "3小时前", "2시간 전", "2 часа назад", "2 ชั่วโมงที่แล้ว"
+_RELATIVE_OTHER = re.compile(
+    r"^(?P<n>\d+)\s*(?P<unit>秒|分|分钟|分鐘|時間|小时|小時|日|天|週間|周|週|か月|ヶ月|个月|個月|年"
+    r"|초|분|시간|일|주|개월|달|년"
+    r"|секунд[уы]?|минут[уы]?|час(?:а|ов)?|дн(?:я|ей)|день|недел(?:ю|и|ь|я)|месяц(?:а|ев)?|год(?:а)?|лет"
+    r"|วินาที|นาที|ชั่วโมง|วัน|สัปดาห์|เดือน|ปี)"
+    r"\s*(?:前|以前|전|назад|ที่แล้ว|ก่อน)$",
+    re.IGNORECASE,
+)
+_OTHER_UNIT_SECONDS = {
+    **dict.fromkeys(("秒", "초", "секунд", "секунду", "секунды", "วินาที"), 1),
+    **dict.fromkeys(("分", "分钟", "分鐘", "분", "минут", "минуту", "минуты", "นาที"), 60),
+    **dict.fromkeys(("時間", "小时", "小時", "시간", "час", "часа", "часов", "ชั่วโมง"), 3600),
+    **dict.fromkeys(("日", "天", "일", "дня", "дней", "день", "วัน"), 86400),
+    **dict.fromkeys(("週間", "周", "週", "주", "неделю", "недели", "недель", "สัปดาห์"), 604800),
+    **dict.fromkeys(("か月", "ヶ月", "个月", "個月", "개월", "달", "месяц", "месяца"), 2592000),
+    **dict.fromkeys(("месяцев", "เดือน"), 2592000),
+    **dict.fromkeys(("年", "년", "год", "года", "лет", "ปี"), 31536000),
+}
 _META_SEPARATOR = re.compile(r"\s+[|•·]\s+|\s*\|\s*")
 _BYLINE = re.compile(
     r"^(?:(?:written |reported )?by|author:|words by)\s+(?P<name>[^\W\d_][^\n]{1,150})$",
@@ -334,8 +392,10 @@ _RELATIVE_WORDS = {
 
 
 def _date_text(value: str) -> str:
-    """A date line without its "Published"/"Updated" prefix and surrounding dots."""
-    return _DATE_PREFIX.sub("", " ".join(value.split())).strip(" .")
+    """A date line without its "Published"/"Updated" prefix and surrounding dots
+    (NFKC-folded: full-width digits and colons are read as ASCII ones)."""
+    folded = unicodedata.normalize("NFKC", " ".join(value.split()))
+    return _DATE_PREFIX.sub("", folded).strip(" .")
 
 
 def is_relative_date(value: str) -> bool:
@@ -351,7 +411,11 @@ def _relative_age(text: str) -> dt.timedelta | None:
         return dt.timedelta(seconds=seconds)
     rel = _RELATIVE.match(text)
     if rel is None:
-        return None
+        other = _RELATIVE_OTHER.match(text)
+        if other is None:
+            return None
+        unit_seconds = _OTHER_UNIT_SECONDS.get(other["unit"].lower())
+        return dt.timedelta(seconds=int(other["n"]) * unit_seconds) if unit_seconds else None
     n_text = rel["n"].lower()
     n = int(n_text) if n_text.isdigit() else _NUMBERS.get(n_text.removeprefix("a "), 1)
     unit = rel["unit"].lower()
@@ -370,7 +434,7 @@ def parse_date(value: str, reference_time: dt.datetime | None = None) -> dt.date
     text = _date_text(value)
     if not text:
         return None
-    if _RELATIVE.match(text) or text.lower() in _RELATIVE_WORDS:
+    if _RELATIVE.match(text) or _RELATIVE_OTHER.match(text) or text.lower() in _RELATIVE_WORDS:
         age = _relative_age(text)
         if age is None:
             return None
@@ -382,7 +446,7 @@ def parse_date(value: str, reference_time: dt.datetime | None = None) -> dt.date
         if day is None:
             return None
         return _with_clock(day, clock_first)
-    return _absolute(text)
+    return _absolute(text) or _year_first(text)
 
 
 # --------------------------------------------------------------------------- lines
@@ -532,15 +596,45 @@ def _absolute(text: str) -> dt.datetime | None:
     return _with_clock(day, m)
 
 
+def _year_first(text: str) -> dt.datetime | None:
+    """An East Asian ("2026年12月1日 10時30分"), year-first ("2026/12/01 10:30") or
+    Russian ("1 декабря 2026 г., 10:30") date."""
+    m = _EAST_ASIAN_DATE.match(text) or _YMD_DATE.match(text) or _RU_DATE.match(text)
+    if m is None:
+        return None
+    fields = m.groupdict()
+    month = int(fields["m"]) if fields.get("m") else _ru_month(fields.get("month") or "")
+    try:
+        day = dt.datetime(int(m["y"]), month, int(m["d"]))
+    except ValueError:
+        return None
+    return _with_clock(day, m)
+
+
+def _ru_month(name: str) -> int:
+    """The number of a Russian month name in any case form ("декабря" -> 12), else 0."""
+    low = name.lower()
+    for stem, number in _RU_MONTHS.items():
+        if low.startswith(stem) and (stem != "ма" or low in ("мая", "май")):
+            return number
+    return 0
+
+
 def _month(name: str) -> int:
     return _MONTHS.get(name.lower()[:3], 0)
 
 
+#: the East Asian words for a.m. and p.m.
+_HALF_DAY = {"午前": "am", "上午": "am", "오전": "am", "午後": "pm", "下午": "pm", "오후": "pm"}
+
+
 def _with_clock(day: dt.datetime, m: re.Match[str]) -> dt.datetime | None:
+    fields = m.groupdict()
     hour = int(m["h"]) if m["h"] else 0
     minute = int(m["mi"]) if m["mi"] else 0
     second = int(m["s"]) if m["s"] else 0
-    ampm = (m["ampm"] or "").lower().replace(".", "")
+    ampm = (fields.get("ampm") or _HALF_DAY.get(fields.get("half") or "", "")).lower()
+    ampm = ampm.replace(".", "")
     if ampm == "pm" and hour < 12:
         hour += 12
     elif ampm == "am" and hour == 12:
