@@ -19,7 +19,7 @@ import click
 from briefing.errors import BriefingError, ExitCode
 
 if TYPE_CHECKING:
-    from briefing.models import ArticleSummary
+    from briefing.models import Article, ArticleSummary
     from briefing.runner import BriefRun, Loaded
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -273,6 +273,12 @@ class Progress:
             self._draw(summary.title[:40])
             if self.done == self.total:
                 click.echo("", err=True)
+
+    def part(self, article: Article, done: int, total: int) -> None:
+        """A part of a long article is done: "part 12/50 of 'Annual report'" (a
+        200-page report is one article that takes many calls)."""
+        if self.enabled:
+            self._draw(f"part {done}/{total} of {article.title[:40]!r}")
 
     def __enter__(self) -> Progress:
         return self

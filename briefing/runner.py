@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from briefing.prompts import Prompts
     from briefing.review import Judge
     from briefing.structured import Plan
-    from briefing.summarize import Summarizer
+    from briefing.summarize import PartCallback, Summarizer
     from briefing.synthesis import SynthesisResult
 
 __all__ = ["BriefRun", "InputProblem", "Loaded", "Runner", "load", "write_outputs"]
@@ -206,6 +206,8 @@ class Runner:
     ) -> None:
         self.request = request
         self.on_summary = on_summary
+        #: (article, parts done, parts in all) for each part of a long article
+        self.on_part: PartCallback | None = None
         self.stdin = stdin
         self._env = env
         self._llm = llm
@@ -280,12 +282,16 @@ class Runner:
         return self._cache
 
     def with_progress(self, progress: ProgressCallback | None, run: Callable[[], T]) -> T:
-        """``run()`` with ``progress`` called as each summary is ready (then cleared)."""
+        """``run()`` with ``progress`` called as each summary is ready (then cleared); a
+        ``progress`` with a ``part(article, done, total)`` method also hears of each part
+        of a long article."""
         self.on_summary = progress
+        self.on_part = getattr(progress, "part", None)
         try:
             return run()
         finally:
             self.on_summary = None
+            self.on_part = None
 
     def detach_llm(self) -> LLM:
         """The model, handed over to the caller: the runner will not close it (a
@@ -396,7 +402,9 @@ class Runner:
     def _summarizer(self) -> Summarizer:
         from briefing.summarize import Summarizer
 
-        return Summarizer(self.llm, self.prompts)
+        summarizer = Summarizer(self.llm, self.prompts)
+        summarizer.on_part = self.on_part
+        return summarizer
 
     def _check_budget(self, summarizer: Summarizer, articles: Sequence[Article]) -> None:
         max_cost = self.request.run.max_cost

@@ -56,6 +56,8 @@ SCHEMA_NAME = "article_summary"
 DEFAULT_MAX_OUTPUT_TOKENS = 1536
 
 ProgressCallback = Callable[[ArticleSummary], None]
+#: (article, parts done, parts in all) as the parts of a chunked article are summarized
+PartCallback = Callable[[Article, int, int], None]
 #: Work done on each summary as soon as it is made (e.g. grounding it against its
 #: article), before progress is reported; runs in a worker thread on the async path.
 Finisher = Callable[[ArticleSummary, Article], ArticleSummary]
@@ -101,6 +103,10 @@ class Summarizer:
         self._schema_tokens: int | None = None
         self._fingerprint: str | None = None
         self._bounded: dict[int, dict[str, object]] = {}
+        #: called as each part of a long (chunked) article is done: (article, parts
+        #: done, parts in all); a terminal shows it, since a 200-page report is one
+        #: article that takes many calls
+        self.on_part: PartCallback | None = None
 
     # -- public --------------------------------------------------------------------------
     def summarize(self, article: Article) -> ArticleSummary:
@@ -349,10 +355,12 @@ class Summarizer:
                 log.warning("article %s: part %d/%d failed: %s", article.id, index, len(chunks), e)
                 usage += e.usage or Usage()
                 failed.append((index, str(e)))
-                continue
-            parts.append(result.output)
-            usage += result.usage
-            repaired |= result.repaired
+            else:
+                parts.append(result.output)
+                usage += result.usage
+                repaired |= result.repaired
+            if self.on_part is not None:
+                self.on_part(article, index, len(chunks))
         if not parts:
             raise SummaryValidationError(
                 f"all {len(chunks)} parts of the long article failed; last: {failed[-1][1]}",

@@ -143,6 +143,34 @@ def test_long_article_goes_map_then_reduce() -> None:
     assert f"part 1 of {len(chunks)}" in llm.calls[0][1].content.lower()
 
 
+def test_each_part_of_a_long_article_is_reported() -> None:
+    """A 200-page report is one article that takes many calls: ``on_part`` hears of each
+    part (a failed one too), so a terminal can show "part 3/5"."""
+    llm = FakeLLM(context_window=1800)
+    article = make_article(n_sentences=60, words=20)
+    summarizer = Summarizer(llm, max_output_tokens=256)
+    n = len(summarizer._chunks(article, article.sentences))
+    seen: list[tuple[str, int, int]] = []
+    summarizer.on_part = lambda a, done, total: seen.append((a.id, done, total))
+    llm.enqueue(output(headline="part 0"), "junk", "junk", "junk")  # part 2 fails
+    llm.enqueue(*[output(headline=f"part {i}") for i in range(2, n)])
+    llm.enqueue(output(headline="merged"))
+    summary = summarizer.summarize(article)
+    assert summary.status == "partial"
+    assert seen == [(article.id, i, n) for i in range(1, n + 1)]
+
+
+def test_progress_line_shows_the_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from briefing.cli_options import Progress
+
+    drawn: list[str] = []
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    monkeypatch.setattr("click.echo", lambda text="", **kw: drawn.append(str(text)))
+    progress = Progress(1)
+    progress.part(make_article(n_sentences=3), 3, 12)
+    assert "0/1" in drawn[-1] and "part 3/12 of" in drawn[-1]
+
+
 def test_failed_merge_falls_back_to_mechanical_merge() -> None:
     llm = FakeLLM(context_window=1800)
     article = make_article(n_sentences=60, words=20)
