@@ -153,3 +153,81 @@ def test_date_without_zone_is_taken_as_utc() -> None:
 def test_pages_without_text_are_input_errors(page: str) -> None:
     with pytest.raises(InputError, match=r"page\.html"):
         parse_html(page, source="page.html")
+
+
+DATA = Path(__file__).parent / "data" / "html"
+
+
+def _text(name: str) -> str:
+    [article] = parse_html((DATA / name).read_bytes(), source=name)
+    return " ".join(article.text.split())
+
+
+def test_body_inside_an_unclosed_link_is_kept_over_pull_quote_tables() -> None:
+    # an <a> left open before the body nests every paragraph inside it: they are not
+    # "related story" teasers, and the pull quotes and captions in tables are no body
+    text = _text("pullquote_tables_article.html")
+    assert text.startswith("The regional water authority will spend 180 million euros")
+    for sentence in (
+        "roughly one litre in every four",
+        "raising the standing charge on household bills",
+        "Work on the last districts is not expected to finish before 2033.",
+    ):
+        assert sentence in text
+    assert "What they said" not in text.split("before 2033.")[0]
+
+
+def test_a_long_extraction_is_not_replaced_by_text_from_elsewhere() -> None:
+    from briefing.ingest.html import _covers
+
+    body = " ".join(f"Paragraph {i} says the river rose by {i} metres overnight." for i in range(9))
+    captions = " ".join(f"Caption {i}: a photograph of flood number {i}." for i in range(40))
+    assert _covers(f"{body} {captions}", body)
+    assert not _covers(captions, body)
+    assert _covers(captions, "")  # an empty extraction may be replaced
+
+
+def test_lead_paragraph_before_a_repeated_headline_is_kept() -> None:
+    text = _text("lead_before_headline.html")
+    assert text.startswith("Harstad (Northern Ledger) The island ferry operator Nordlink")
+    assert "Ferry operator cuts winter timetable" not in text
+    assert text.endswith("if it could recruit enough crew by then.")
+
+
+def test_a_phrase_of_the_headline_in_the_body_is_not_the_headline() -> None:
+    page = f"""<html><head><title>Orchestra returns to the restored Marble Hall after a decade
+    </title></head><body><article><h1>Orchestra returns to the restored Marble Hall after a
+    decade</h1><p>The Marble Hall</p>{_body_paragraphs()}</article></body></html>"""
+    [article] = parse_html(page, source="-")
+    assert article.text.startswith("The Marble Hall")
+
+
+@pytest.mark.parametrize(
+    "end_matter",
+    [
+        "4 min read",  # reading time
+        "09:15",  # date and byline line
+        "contributed reporting",  # reporting credit
+        "local government reporter",  # the author's bio
+        "Valley Gazette Ltd",  # copyright line
+    ],
+)
+def test_end_matter_around_the_body_is_dropped(end_matter: str) -> None:
+    assert end_matter not in _text("article_end_matter.html")
+
+
+def test_body_is_kept_whole_when_end_matter_is_dropped() -> None:
+    text = _text("article_end_matter.html")
+    assert text.startswith("The twelve branches of the valley's library network")
+    assert text.endswith("when no staff are on duty.")
+
+
+def test_a_signature_line_and_a_closing_sentence_naming_the_author_are_kept() -> None:
+    page = f"""<html><head><title>Letter from the valley</title>
+    <meta name="author" content="Lena Hartwig"></head><body><article><h1>Letter from the
+    valley</h1>{_body_paragraphs()}<p>Lena Hartwig said she would return to the valley next
+    spring to see whether the farmers had rebuilt their barns.</p><p>Lena Hartwig</p>
+    </article></body></html>"""
+    [article] = parse_html(page, source="-")
+    assert "return to the valley next spring" in " ".join(article.text.split())
+    assert article.text.rstrip().endswith("Lena Hartwig")

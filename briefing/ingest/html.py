@@ -7,12 +7,20 @@ the classes of pages where the library alone fails:
 
 - boilerplate blocks trafilatura keeps: "Read more:"/"Related:" promo lines, newsletter
   and follow-us boxes, share prompts, comment counters, the headline repeated as the
-  first line of the body and page chrome extracted before it;
+  first line of the body and page chrome extracted before it (short lines, not prose);
+- end matter: a reading-time or dated byline line first, reporting credits, copyright
+  lines and the author's bio last (only short lines of these shapes, at the ends);
 - bodies cut off by markup: an article body split over several sibling containers
   with the same class (ad slots between them), and text written straight into a
   ``<div>`` between ``<br>`` tags instead of paragraphs;
 - over-eager precision: when the precision run returns much less than a plain run
-  on the same page, the plain run (with the same line filters) is used instead.
+  on the same page, and the plain run keeps what the precision run found, the plain
+  run (with the same line filters) is used instead.
+
+A fix-up that can discard much of what the extractor found needs strong evidence: a
+replacement must contain the text it replaces (:func:`_covers`), and "related story"
+links are dropped only when teaser-sized (:func:`_is_teaser`), so a body that a stray
+``<a>`` wraps is kept.
 
 trafilatura is imported lazily: importing this module stays cheap.
 """
@@ -354,26 +362,128 @@ def _is_promo(line: str) -> bool:
 
 
 def _same_title(line: str, titles: list[str]) -> bool:
+    """Whether ``line`` is the headline: equal to one of ``titles``, or one holding the
+    other ("Headline | Site") with the shorter at least 60% of the longer (a phrase of
+    the headline quoted in the body is not the headline)."""
     a = _norm(line)
     for title in titles:
         b = _norm(title)
-        if a and b and (a == b or (len(a) > 20 and len(b) > 20 and (a in b or b in a))):
+        if not a or not b:
+            continue
+        if a == b:
+            return True
+        short, long = sorted((a, b), key=len)
+        if len(short) > 20 and short in long and len(short) >= 0.6 * len(long):
             return True
     return False
 
 
+_SENTENCE_END = re.compile(r"[.!?\u3002][\"'\u201d\u2019)]*$")
+
+
+def _is_paragraph(line: str) -> bool:
+    """A line that reads as article prose: a dozen words or more, ending a sentence."""
+    return _words(line) >= 12 and bool(_SENTENCE_END.search(line))
+
+
 def _clean_lines(text: str, titles: list[str]) -> str:
-    """Drop chrome before a repeated headline, the headline itself and promo lines."""
+    """Drop chrome before a repeated headline, the headline itself and promo lines.
+
+    The lines before the headline go only if they are short and not prose: some pages
+    put the lead paragraph before the ``<h1>`` in the markup."""
     lines = [" ".join(line.split()) for line in text.splitlines()]
     lines = [line for line in lines if line]
     head = min(len(lines), 8)
     for i in range(head):
         if _same_title(lines[i], titles):
-            before = sum(_words(line) for line in lines[:i])
-            if before < 0.5 * sum(_words(line) for line in lines):
+            before = lines[:i]
+            if not any(_is_paragraph(line) for line in before) and sum(
+                _words(line) for line in before
+            ) < 0.5 * sum(_words(line) for line in lines):
                 lines = lines[i + 1 :]
+            else:
+                del lines[i]
             break
     return "\n".join(line for line in lines if not _is_promo(line))
+
+
+#: lines that close an article without being part of it: reporting credits, copyright
+#: notices (checked on the last lines only)
+_CREDIT_LINE = re.compile(
+    r"""^\W*(
+        .*\bcontributed\s+(reporting|research|writing|to\s+this\s+(report|story|article))\b |
+        (additional\s+)?(reporting|writing|editing)\s+by\b |
+        (copyright|\(c\)|\u00a9) |
+        .*\ball\s+rights\s+reserved\b
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_MAX_CREDIT_WORDS = 30
+#: "5 min read", "Reading time: 2 minutes" (first lines only)
+_READING_TIME = re.compile(
+    r"""^\W*(
+        \d+\s*(min(ute)?s?|minutos?|minuten)\.?\s*(read|de\s+leitura|de\s+lectura|lesezeit)? |
+        (reading\s+time|read\s+time|tempo\s+de\s+leitura|tiempo\s+de\s+lectura|lesezeit|
+         temps\s+de\s+lecture)\s*:?\s*(\d+\s*\w*)?
+    )\W*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_RULE_LINE = re.compile(r"^[\W_]*[-_=*~]{3,}[\W_]*$")
+#: an author's bio: the name, then one of these words
+_BIO_VERB = re.compile(r"^(is|was|has|writes|covers|reports|joined|lives)\b")
+_MAX_BIO_WORDS = 60
+_MAX_BYLINE_LINE_WORDS = 12
+
+
+def _author_names(byline: str | None) -> list[str]:
+    """The normalised names of the byline that have two words or more."""
+    parts = re.split(r"[,;&]|\band\b", byline or "")
+    return [n for n in (_norm(part) for part in parts) if len(n.split()) >= 2]
+
+
+def _is_byline_line(line: str, names: list[str]) -> bool:
+    """A short line naming the author with a date or "By": page furniture, not prose.
+
+    A line that is the name alone is kept (a signature, which readers count as text)."""
+    if _words(line) > _MAX_BYLINE_LINE_WORDS or _is_paragraph(line):
+        return False
+    text = f" {_norm(line)} "
+    return any(f" {name} " in text and text.strip() != name for name in names)
+
+
+def _is_bio(line: str, names: list[str]) -> bool:
+    if _words(line) > _MAX_BIO_WORDS:
+        return False
+    text = _norm(line)
+    return any(
+        text.startswith(name + " ") and bool(_BIO_VERB.match(text[len(name) + 1 :]))
+        for name in names
+    )
+
+
+def _trim_ends(lines: list[str], byline: str | None) -> list[str]:
+    """Drop what sits around the body at its ends: a byline or reading-time line first;
+    reporting credits, copyright lines, rules and the author's bio last.
+
+    Only the first and last few lines are looked at, and only short lines of these
+    shapes go: the body itself is never cut."""
+    names = _author_names(byline)
+    start = 0
+    while start < min(3, len(lines) - 1):
+        line = lines[start]
+        if _READING_TIME.match(line) or _RULE_LINE.match(line) or _is_byline_line(line, names):
+            start += 1
+        else:
+            break
+    end = len(lines)
+    while end > start + 1 and len(lines) - end < 5:
+        line = lines[end - 1]
+        credit = _words(line) <= _MAX_CREDIT_WORDS and bool(_CREDIT_LINE.match(line))
+        if credit or _RULE_LINE.match(line) or _is_bio(line, names):
+            end -= 1
+        else:
+            break
+    return lines[start:end]
 
 
 _BLOCK_TAGS = {
@@ -445,16 +555,40 @@ def _host(url: str | None) -> str:
     return host.removeprefix("www.")
 
 
+#: a teaser link holds a headline and at most one summary paragraph: a link holding more
+#: paragraphs of this many words, or more words than ``_MAX_TEASER_WORDS``, is an article
+#: body that an unclosed ``<a>`` (or a block link) wraps, not a teaser
+_LONG_PARAGRAPH_WORDS = 20
+_MAX_TEASER_WORDS = 120
+
+
+def _is_teaser(link: HtmlElement, cache: dict[HtmlElement, bool]) -> bool:
+    if link not in cache:
+        long_paragraphs = sum(
+            1 for el in link.iter("p", "li") if _words(el.text_content()) >= _LONG_PARAGRAPH_WORDS
+        )
+        cache[link] = long_paragraphs <= 1 and _words(link.text_content()) <= _MAX_TEASER_WORDS
+    return cache[link]
+
+
 def _drop_link_blocks(tree: HtmlElement, url: str | None) -> None:
     """Remove paragraphs and list items that are nothing but a link to another page of
-    the same site: "related story" teasers set inside the body."""
+    the same site: "related story" teasers set inside the body.
+
+    Evidence needed: the block's whole text is the text of one same-site link, and that
+    link is teaser-sized (:func:`_is_teaser`). An ``<a>`` left unclosed before the body
+    makes the parser nest every paragraph inside it; without the size test they would all
+    go, and the extractor would fall back on whatever is left (captions, pull quotes)."""
     page = _host(url)
+    teasers: dict[HtmlElement, bool] = {}
     for el in list(tree.iter("p", "li", "h2", "h3", "h4", "h5", "h6")):
         text = _norm(el.text_content())
         if _words(text) < 4:
             continue
         links = el.xpath("ancestor::a[1]") or el.findall(".//a")
         if len(links) != 1 or _norm(links[0].text_content()).find(text) < 0:
+            continue
+        if not _is_teaser(links[0], teasers):
             continue
         if not el.xpath("ancestor::a") and _norm(links[0].text_content()) != text:
             continue
@@ -556,6 +690,25 @@ def _extract(
     return text or ""
 
 
+def _shingle_set(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    tokens = _WORD.findall(text.lower())
+    if not tokens:
+        return set()
+    return {tuple(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1))}
+
+
+def _covers(candidate: str, found: str, share: float = 0.8) -> bool:
+    """Whether ``candidate`` keeps (``share`` of the 4-word shingles of) the text ``found``.
+
+    A fix-up may replace the extractor's text by a longer candidate only if the
+    candidate contains it: a longer text from another part of the page (a table of
+    captions, a comment thread) is not a better extraction of the same article."""
+    wanted = _shingle_set(found)
+    if not wanted:
+        return True
+    return len(wanted & _shingle_set(candidate)) >= share * len(wanted)
+
+
 def _titles(tree: HtmlElement, title: str | None) -> list[str]:
     """The headline as the page spells it in its various places."""
     found = [title] if title else []
@@ -564,7 +717,7 @@ def _titles(tree: HtmlElement, title: str | None) -> list[str]:
     return [t for t in found if t]
 
 
-def _body(tree: HtmlElement, url: str | None, title: str | None) -> str:
+def _body(tree: HtmlElement, url: str | None, title: str | None, byline: str | None = None) -> str:
     work = copy.deepcopy(tree)
     _paragraphize(work)
     _drop_link_blocks(work, url)
@@ -572,14 +725,15 @@ def _body(tree: HtmlElement, url: str | None, title: str | None) -> str:
     precise = _clean_lines(_extract(work, url, precision=True), titles)
     plain = _clean_lines(_extract(work, url), titles)
     text = precise
-    if _words(plain) > 1.25 * _words(precise) + 20:
+    if _words(plain) > 1.25 * _words(precise) + 20 and _covers(plain, precise):
         text = plain
     if not text.strip():
         text = _clean_lines(_extract(work, url, recall=True), titles)
     extra = _continuations(work, text)
     if extra and _words(" ".join(extra)) >= 0.2 * _words(text):
         text = "\n".join([text, *extra])
-    return "\n\n".join(line for line in text.splitlines() if line.strip())
+    lines = _trim_ends([line for line in text.splitlines() if line.strip()], byline)
+    return "\n\n".join(lines)
 
 
 # --------------------------------------------------------------------------- public
@@ -626,7 +780,7 @@ def parse_html(
     if tree is None:
         raise InputError(f"{source}: cannot parse this as HTML; check that it is a web page.")
     meta = _metadata(tree, url)
-    text = _body(tree, url, meta.title)  # paragraphs separated by a blank line
+    text = _body(tree, url, meta.title, meta.byline)  # paragraphs split by a blank line
     if _words(text) < _MIN_WORDS:
         if _depth(tree) >= _MAX_DEPTH:
             raise InputError(
