@@ -314,6 +314,72 @@ _NOT_COUNTRIES = (
 )  # fmt: skip
 
 
+#: a run of word characters where no word character precedes it (a word's start)
+_WORD_RUN = re.compile(r"(?<!\w)\w+")
+
+
+@lru_cache(maxsize=1)
+def _by_first_word() -> tuple[re.Pattern[str], dict[str, list[str]]]:
+    """Every spelling (and every name to ignore), grouped by its first run of word
+    characters, longest first inside a group; and a pattern for the words that start
+    with a character some spelling starts with (a small character class: cheap to
+    compile, and it skips the words no spelling can start at)."""
+    groups: dict[str, list[str]] = {}
+    for spelling in sorted([*_ALIASES, *_NOT_COUNTRIES], key=len, reverse=True):
+        first = _WORD_RUN.match(spelling)
+        if first is None:  # every spelling starts with a letter (a test holds it)
+            raise ValueError(f"spelling {spelling!r} does not start with a word character")
+        groups.setdefault(first.group(), []).append(spelling)
+    firsts = "".join(sorted({re.escape(word[0]) for word in groups}))
+    return re.compile(rf"(?<!\w)[{firsts}]\w*"), groups
+
+
+#: characters of text scanned word by word before the one compiled pattern pays off
+_SCAN_BEFORE_COMPILING = 300_000
+_scanned = 0
+
+
+def _spans(text: str) -> list[tuple[int, int, str]]:
+    r"""Where ``text`` names a spelling (or a name to ignore) as a whole word:
+    ``(start, stop, spelling)``, left to right, not overlapping -- exactly what
+    ``re.finditer`` gives with ``(?<!\w)(?:longest|...|shortest)(?!\w)`` over every
+    spelling (a test holds both ways to it).
+
+    Compiling that alternation of about 750 spellings takes 10-20 ms, a noticeable part
+    of ``briefing summarize FILE``'s start-up, while a whole brief scans a megabyte of
+    text, where the compiled pattern is 2x faster. So the first
+    :data:`_SCAN_BEFORE_COMPILING` characters of a process are scanned word by word
+    (:func:`_scan_words`), the rest with the compiled pattern (:func:`_pattern`)."""
+    global _scanned
+    if _scanned < _SCAN_BEFORE_COMPILING:
+        _scanned += len(text)
+        return _scan_words(text)
+    return [(m.start(), m.end(), m.group()) for m in _pattern().finditer(text)]
+
+
+def _scan_words(text: str) -> list[tuple[int, int, str]]:
+    """:func:`_spans` without a big pattern: a spelling can only start where a word
+    starts, and only the spellings whose first word is that word are tried there,
+    longest first."""
+    words, groups = _by_first_word()
+    found: list[tuple[int, int, str]] = []
+    end = 0
+    size = len(text)
+    for word in words.finditer(text):
+        start = word.start()
+        if start < end:
+            continue  # inside the last match
+        for spelling in groups.get(word.group(), ()):
+            stop = start + len(spelling)
+            if text.startswith(spelling, start) and not (
+                stop < size and (text[stop].isalnum() or text[stop] == "_")
+            ):
+                found.append((start, stop, spelling))
+                end = stop
+                break
+    return found
+
+
 @lru_cache(maxsize=1)
 def _pattern() -> re.Pattern[str]:
     r"""Every spelling as a whole word, longest first.
@@ -336,7 +402,7 @@ def _pattern() -> re.Pattern[str]:
 
 
 def _matches(text: str) -> list[str]:
-    return [_ALIASES[m.group(0)] for m in _pattern().finditer(text) if m.group(0) in _ALIASES]
+    return [_ALIASES[spelling] for _, _, spelling in _spans(text) if spelling in _ALIASES]
 
 
 def country_mentions(text: str) -> Counter[str]:

@@ -698,8 +698,9 @@ _REGEX_TEXTS = [
 
 
 def test_fast_regexes_match_the_documented_ones() -> None:
-    """The country, instruction and number patterns, rewritten to scan faster, match
-    exactly where the plain patterns do (on edge cases and on the seed articles)."""
+    """The country scan (no regex to compile) and the instruction and number patterns,
+    rewritten to scan faster, match exactly where the plain patterns do (on edge cases
+    and on the seed articles)."""
     import re
     import unicodedata
 
@@ -711,13 +712,26 @@ def test_fast_regexes_match_the_documented_ones() -> None:
     texts = [*_REGEX_TEXTS, *(a.title + "\n" + a.text for a in _seed_articles())]
     texts += [s.text for a in _seed_articles() for s in a.sentences]
     for text in texts:
-        fast = [(m.span(), m.group(0)) for m in regions._pattern().finditer(text)]
-        assert fast == [(m.span(), m.group(0)) for m in plain.finditer(text)]
+        expected = [(m.span(), m.group(0)) for m in plain.finditer(text)]
+        by_words = [((a, b), spelling) for a, b, spelling in regions._scan_words(text)]
+        compiled = [(m.span(), m.group(0)) for m in regions._pattern().finditer(text)]
+        assert by_words == compiled == expected
         normal = unicodedata.normalize("NFKC", text)
         assert is_instruction_like(text) == bool(instructions._INSTRUCTION.search(normal))
         found = [m.groupdict() | {"span": m.span()} for m in numbers._NUMBER.finditer(normal)]
         scan = numbers._NUMBER_SCAN.finditer(normal)
         assert [m.groupdict() | {"span": m.span()} for m in scan] == found
+
+
+def test_country_scan_switches_to_the_compiled_pattern(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A short run never compiles the big pattern; a long one does, with the same result."""
+    from briefing import regions
+
+    text = "Iran's envoy met U.S. and Iraqi officials in Washington, D.C. (not New Mexico)."
+    monkeypatch.setattr(regions, "_scanned", 0)
+    first = regions.countries_in_text(text)
+    monkeypatch.setattr(regions, "_scanned", regions._SCAN_BEFORE_COMPILING)
+    assert regions.countries_in_text(text) == first == ["Iran", "United States", "Iraq"]
 
 
 def _find_quote_by_definition(pieces: list[list[str]], source: Any) -> int | None:
