@@ -381,7 +381,8 @@ def extract(
     loaded = load(inputs, include=include, exclude=exclude, stdin=sys.stdin)
     report_skipped(loaded)
     if as_json:
-        rows = [a.model_dump(mode="json", exclude={"sentences"}) for a in loaded.articles]
+        # with the sentences (id, text) the summaries cite: anyone can check the split
+        rows = [a.model_dump(mode="json") for a in loaded.articles]
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
         for article in loaded.articles:

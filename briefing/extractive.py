@@ -18,13 +18,16 @@ instruction-like text). The summary takes the best sentences in article order, s
 any too similar (cosine > 0.6) to one already taken; the headline is the title.
 
 The word helpers here (:func:`words`, :func:`content_words`, :func:`stem`) are shared
-with ``briefing.grounding``.
+with ``briefing.grounding``. Their units come from ``briefing.words``: words in spaced
+scripts, overlapping character bigrams in Chinese, Japanese, Thai and the other scripts
+written without spaces (a bigram is its own stem: no case, suffix or stopword), so
+ranking a Chinese article compares its sentences by the words they share, not by whole
+clauses.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 import unicodedata
 from collections.abc import Container, Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -32,6 +35,7 @@ from typing import TYPE_CHECKING
 from briefing.models import Article, KeyPoint, Region, Sentence, SummaryOutput
 from briefing.regions import canonical_country, countries_in_text, dominant_region
 from briefing.textsim import cosine, idf, tfidf_vector, tfidf_vectors, wordset
+from briefing.words import has_unspaced, is_unspaced_unit, units
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -61,17 +65,20 @@ STOPWORDS = wordset("""
     one mr mrs ms dr s t re ve ll d
     """)
 
-_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
 _SUFFIXES = (
     ("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", ""),
 )  # fmt: skip
 
 HEADLINE_MAX = 120
+#: Characters of unspaced script a headline may lose to end at a space rather than
+#: inside a run (Chinese and Japanese titles have few spaces, if any).
+_HEADLINE_TAIL = 40
 
 
 def words(text: str) -> list[str]:
-    """The word tokens of ``text`` as written (hyphenated words split, apostrophes kept)."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text))
+    """The word tokens of ``text`` as written (hyphenated words split, apostrophes kept;
+    NFKC): ``briefing.words.units``, so bigrams in scripts without spaces."""
+    return units(unicodedata.normalize("NFKC", text))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -79,6 +86,8 @@ def stem(word: str) -> str:
     """A light stem (memoised: a brief stems the same words over and over): lower case,
     possessive and common suffixes removed, country names and
     demonyms folded to the country ("Iraqi" -> "iraq", "US" -> "united states")."""
+    if is_unspaced_unit(word):
+        return word  # a bigram of Chinese, Japanese, Thai...: no case, no suffix
     country = canonical_country(word) if word[:1].isupper() else None
     if country:
         return country.casefold()
@@ -235,7 +244,11 @@ def headline_from(title: str, sentences: Sequence[Sentence]) -> str:
     text = " ".join(title.split()) or (" ".join(sentences[0].text.split()) if sentences else "")
     if len(text) <= HEADLINE_MAX:
         return text
-    return text[: HEADLINE_MAX - 1].rsplit(" ", 1)[0] + "\u2026"
+    cut = text[: HEADLINE_MAX - 1]
+    head, space, tail = cut.rpartition(" ")
+    if space and (len(tail) <= _HEADLINE_TAIL or not has_unspaced(tail)):
+        cut = head  # at a word boundary; in a long run of Chinese or Japanese, at a character
+    return cut + "\u2026"
 
 
 def extractive_output(

@@ -27,7 +27,10 @@ Calibration of ``STORY_THRESHOLD = 0.3`` (``tests/test_stories.py``): the four s
 articles (two different Iraq stories, an Israel/Iran analysis, Kosovo) score at most
 0.06 with each other; a second outlet's rewrite of the Iraq story (same facts and
 people, other words) scores 0.38 to 0.44. 0.3 leaves room on both sides; a
-rewrite sharing only a third of its specific words stays apart.
+rewrite sharing only a third of its specific words stays apart. In Chinese, Japanese
+and Thai the content words are character bigrams (``briefing.words``), and the same
+threshold holds there (``tests/test_ingest_languages.py``): a Japanese summary of a
+rate rise and a rewrite of it score 0.4, the rate rise and an economic package 0.04.
 """
 
 from __future__ import annotations

@@ -33,7 +33,10 @@ article's own sentences as a fallback, so it asks more: besides the score, the o
 mostly fabrications built from the source's own words, which the balanced threshold
 lets through), and a claim bringing words the source never uses ("the **oil** tanker"
 in a claim whose source says "targeted the massive South Pars gas field") needs a score
-of at least ``NOVEL_WORDS_SCORE``.
+of at least ``NOVEL_WORDS_SCORE``. Chinese, Japanese and Thai have no capitals for the
+name check to go by: there the brief refuses a claim with a new word at all (a span
+the source lacks, ``lexical.novel_words``: "黒田東彦総裁" where the source quotes
+植田和男総裁), whatever its score, since it may be a changed name.
 
 A summary (:func:`verify_summary`) is split into sentences, each a claim with the best
 evidence; it is **faithful** when every claim is supported, and its score is its
@@ -64,6 +67,7 @@ from briefing.grounding.scorer import Scorer, default_scorer
 from briefing.grounding.source import Source
 from briefing.models import Article
 from briefing.sentences import sentence_texts
+from briefing.words import has_unspaced
 
 __all__ = [
     "NOVEL_WORDS_SCORE",
@@ -229,7 +233,10 @@ def check_claim(
             reasons.append(
                 f"support {features['support']:.2f} < {SUPPORT_THRESHOLD} (sentences {cited})"
             )
-        if novel and score < NOVEL_WORDS_SCORE:
+        unspaced = [w for w in novel if has_unspaced(w)]
+        if unspaced:  # no capitals there to tell a name from a word: any may be a name
+            reasons.append(f"words not in the source: {', '.join(unspaced[:6])}")
+        elif novel and score < NOVEL_WORDS_SCORE:
             reasons.append(
                 f"words not in the source: {', '.join(novel[:6])} "
                 f"(score {score:.2f} < {NOVEL_WORDS_SCORE})"

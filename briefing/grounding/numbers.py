@@ -8,6 +8,10 @@ Digits, "76,000", "2.5", "3bn", "1.5 million", "twenty-four", "10%": "76,000" = 
 = "76k"; "twenty-four" = "24". A figure's value must occur in the very sentence it cites
 (``allowed``). In a claim the word "one" is not a number: it is far more often a pronoun
 ("one of the...") than a count. Works the same on lower-cased text ("12 people died").
+A number may follow a letter of a script written without spaces ("金利を0.75%に",
+"5000亿元"; full-width digits are read after NFKC) where a letter of a spaced script
+makes it part of a word ("A380", "G7"); numbers written in Chinese characters are not
+read.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from typing import TYPE_CHECKING
+
+from briefing.words import UNSPACED_LETTERS
 
 if TYPE_CHECKING:
     from briefing.grounding.source import Source
@@ -43,7 +49,7 @@ _SCALES = {
 _NUMBER_WORDS = "|".join(sorted([*_UNITS, *_TENS], key=len, reverse=True))
 _NUMBER = re.compile(
     rf"""
-    (?<![\w.,])(?P<digits>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)
+    (?:(?<![\w.,])|(?<=[{UNSPACED_LETTERS}]))(?P<digits>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)
     (?:\s?(?P<dscale>hundred|thousand|million|billion|trillion|k|m|mn|bn|tn)\b)?
     | \b(?P<words>(?:{_NUMBER_WORDS})
         (?:[\s-](?:{_NUMBER_WORDS}|hundred|thousand|million|billion))*)\b

@@ -4,7 +4,10 @@ Compared as word sequences after Unicode NFKC, case folding and curly -> straigh
 quotes, so whitespace, punctuation and quote style do not matter but every word and its
 order do; a quote with an ellipsis ("..." or "…") matches when its pieces occur in order.
 Quotes need 2+ words. The speaker's names must occur in the source, one of them within
-the three sentences before the quote, its sentence or the next.
+the three sentences before the quote, its sentence or the next. Words are those of
+``briefing.extractive.words``: in Chinese, Japanese or Thai, overlapping character
+bigrams, so a quote matches where its characters occur in a row (punctuation aside) and
+a speaker is named near it when a bigram of the name is.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from briefing.extractive import STOPWORDS, words
 from briefing.grounding.entities import capitalised_spans, entity_ok, fold
 from briefing.grounding.instructions import is_instruction_like
 from briefing.models import Quote
+from briefing.scripts import word_count
+from briefing.words import has_unspaced
 
 if TYPE_CHECKING:
     from briefing.grounding.source import Source
@@ -63,6 +68,15 @@ def find_quote(pieces: list[list[str]], source: Source) -> int | None:
     return first
 
 
+def _too_long(speaker: str) -> bool:
+    """More than 8 words: a sentence, not a name (bigrams of Chinese or Japanese, two a
+    word, counted as words: ``briefing.scripts.word_count``)."""
+    if has_unspaced(speaker):
+        return word_count(speaker) > _SPEAKER_WORDS
+    return len(words(speaker)) > _SPEAKER_WORDS
+
+
+_SPEAKER_WORDS = 8
 _GENERIC_SPEAKER = frozenset(
     ["official", "officials", "spokesman", "spokeswoman", "spokesperson", "source"]
 )
@@ -78,7 +92,7 @@ def check_quote(quote: Quote, source: Source) -> tuple[bool, str, list[int]]:
     sid = find_quote(pieces, source)
     if sid is None:
         return False, "not found verbatim in the source", []
-    if len(words(quote.speaker)) > 8 or any(c in quote.speaker for c in ',.;:!?"\u201c\u201d'):
+    if _too_long(quote.speaker) or any(c in quote.speaker for c in ',.;:!?"\u201c\u201d'):
         return False, "speaker is not a name or a short description", [sid]
     missing = [
         " ".join(span)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -112,6 +113,12 @@ class Source:
     def vocabulary(self) -> frozenset[str]:
         """Every content-word stem of the evidence."""
         return frozenset().union(*self.stem_sets.values())
+
+    @functools.cached_property
+    def characters(self) -> frozenset[str]:
+        """Every character of the evidence (where a claim in Chinese, Japanese or Thai
+        brings a letter the source never uses, ``lexical.novel_words``)."""
+        return frozenset(unicodedata.normalize("NFKC", self._text))
 
     @functools.cached_property
     def all_bigrams(self) -> frozenset[tuple[str, str]]:

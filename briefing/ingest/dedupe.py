@@ -1,7 +1,9 @@
 """Collapse exact and near-duplicate articles (one wire story on several sites) into one.
 
 Two articles are the same story when their bodies share enough word 5-shingles
-(lower-cased word 5-grams):
+(lower-cased word 5-grams; in Chinese, Japanese, Thai and the other scripts written
+without spaces the "words" are overlapping character bigrams, ``briefing.words``, so a
+shingle is 6 characters in a row):
 
 * **Jaccard** ``|A & B| / |A or B| >= threshold`` (default :data:`DEFAULT_THRESHOLD` =
   0.5), or
@@ -15,7 +17,11 @@ of the words leaves a Jaccard of 0.91 / 0.77 / 0.63 / 0.49, and dropping the las
 and score higher than scattered edits. Two *different* stories on the same topic from
 the same outlet (the seed's AFP and France 24 Iran/Iraq pieces) score 0.00-0.003:
 they share words, almost never five in a row. 0.5 sits far from both: copies with up
-to ~7% of their words changed merge, topic neighbours never do.
+to ~7% of their words changed merge, topic neighbours never do. In unspaced scripts
+one changed character breaks at most six shingles: on the Japanese and Chinese wire
+stories of ``tests/test_ingest_languages.py``, a second outlet's copy with small edits
+in most sentences scores 0.64 (0.08 and 0.14 when whole clauses were the "words"), two
+different Japanese stories on one topic (a rate rise, an economic package) 0.00.
 
 Candidates are found through an inverted index of the shingles few articles share and
 a prefix filter (a copy must share some of an article's rarer shingles), with phrases
@@ -38,6 +44,7 @@ from itertools import chain, compress
 
 from briefing.memo import TextStore, index_groups, memoized
 from briefing.models import Article, SourceRef
+from briefing.words import units
 
 __all__ = ["DEFAULT_THRESHOLD", "dedupe", "similarity"]
 
@@ -52,7 +59,7 @@ _FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def _shingles(text: str) -> frozenset[int]:
-    words = _WORD.findall(text.lower())
+    words = units(text.lower(), _WORD)
     if len(words) < _SHINGLE:
         return frozenset([hash(tuple(words))]) if words else frozenset()
     return frozenset(map(hash, zip(*(words[k:] for k in range(_SHINGLE)), strict=False)))
