@@ -39,6 +39,11 @@ $(STAMP): pyproject.toml Makefile
 # without it every PDF prints "Using fontTools instead of HarfBuzz-Subset" warnings.
 # The archive site's browser test (tests/test_site.py) loads the pages in Debian's headless
 # chromium (skipped, saying so, where it is missing).
+# PDFs print Chinese, Japanese and Korean with WenQuanYi Micro Hei (fonts-wqy-microhei,
+# 1.6 MB download, 5 MB installed: one font for all three, where fonts-noto-cjk is 57/91 MB)
+# and Thai with Loma (fonts-tlwg-loma-otf, 0.15 MB); DejaVu already covers Arabic and
+# Hebrew. Without them those scripts come out as empty boxes (tests/test_render_scripts.py).
+# Any installed font that covers Japanese / Thai will do instead: none is installed then.
 sysdeps:
 	@missing=""; \
 	command -v pdftotext >/dev/null 2>&1 || missing=" poppler-utils"; \
@@ -46,9 +51,11 @@ sysdeps:
 		|| missing="$$missing chromium"; \
 	{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q 'libharfbuzz-subset\.so\.0 ' \
 		|| missing="$$missing libharfbuzz-subset0"; \
+	fc-list :lang=ja family 2>/dev/null | grep -q . || missing="$$missing fonts-wqy-microhei"; \
+	fc-list :lang=th family 2>/dev/null | grep -q . || missing="$$missing fonts-tlwg-loma-otf"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
-		else echo "note: for the PDF and browser tests and warning-free PDFs, install$$missing" \
+		else echo "note: for the PDF and browser tests, warning-free PDFs and CJK/Thai in PDFs, install$$missing" \
 			"(sudo apt-get install$$missing)"; fi; \
 	fi
 

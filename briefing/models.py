@@ -11,7 +11,15 @@ import hashlib
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 #: Bump when the shape of :class:`SummaryOutput` changes (recorded with each summary,
 #: part of cache keys).
@@ -297,6 +305,16 @@ class GroundingReport(BaseModel):
     claims: list[ClaimCheck] = Field(default_factory=list)
 
 
+class Location(BaseModel):
+    """Where a run of a document's sentences is: from sentence ``first`` on, under the
+    heading ``heading`` ("Page 4", "Findings"); made by ``briefing.citations``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    first: int
+    heading: str
+
+
 class ArticleSummary(BaseModel):
     """One article's summary, or the record of why it could not be summarized."""
 
@@ -320,6 +338,22 @@ class ArticleSummary(BaseModel):
     #: claims that failed verification kept for display marked "unverified" (flag mode);
     #: ``content`` itself only holds verified claims once grounded
     flagged: list[ClaimCheck] = Field(default_factory=list)
+    #: the article's language (a BCP 47 primary tag) where ingest knew it
+    language: str | None = None
+    #: the document's pages or sections by sentence (``briefing.citations``); empty for
+    #: an article without them
+    locations: list[Location] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _without_unknowns(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """``language`` and ``locations`` only where known: a summary without them
+        serializes as it did before they existed (caches, stored editions, digests)."""
+        data: dict[str, Any] = handler(self)
+        if data.get("language") is None:
+            data.pop("language", None)
+        if not data.get("locations"):
+            data.pop("locations", None)
+        return data
 
     @property
     def ok(self) -> bool:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from briefing.chunking import chunk_sentences, text_budget
+from briefing.citations import locations
 from briefing.errors import ProviderError, SummaryValidationError
 from briefing.llm.base import LLM, MESSAGE_OVERHEAD_TOKENS, Completion, Message
 from briefing.llm.schema import bound_sentence_ids, compact_schema, model_schema
@@ -467,6 +468,8 @@ class Summarizer:
             chunks=chunks,
             provenance=self.provenance,
             usage=usage,
+            language=article.language,
+            locations=locations(article),
         )
 
 
@@ -646,6 +649,8 @@ def restamp(summary: ArticleSummary, article: Article) -> ArticleSummary:
             "url": article.url,
             "source": article.source,
             "published": article.published,
+            "language": article.language,
+            "locations": locations(article),
             "usage": Usage(),
             "cached": True,
         }

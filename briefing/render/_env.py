@@ -6,7 +6,9 @@ first (``ChoiceLoader``), so copying one template there and editing it overrides
 one. Rendering is strict: an undefined variable is an error, never an empty string.
 
 Templates get plain, precomputed values (story numbers, anchors, formatted dates, safe
-link targets) through :func:`build_context`, so they stay free of logic.
+link targets, each quote's language mark, each key point's page or section) through
+:func:`build_context`, so they stay free of logic; the ``bidi`` filter gives an HTML
+element the ``dir`` (and ``lang``) its text needs (``briefing.render._language``).
 """
 
 from __future__ import annotations
@@ -29,9 +31,13 @@ from jinja2 import (
     PackageLoader,
     StrictUndefined,
     TemplateError,
+    pass_context,
     select_autoescape,
 )
+from jinja2.runtime import Context
+from markupsafe import Markup
 
+from briefing.citations import cite
 from briefing.errors import ConfigError
 from briefing.languages import language_code
 from briefing.models import (
@@ -44,6 +50,7 @@ from briefing.models import (
     Region,
     Story,
 )
+from briefing.render._language import quote_language, text_dir, text_lang
 from briefing.zones import zone
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -174,8 +181,8 @@ class StoryView:
     published: str
     published_iso: str
     summary: str
-    key_points: list[KeyPoint]
-    quotes: list[Quote]
+    key_points: list[KeyPointView]
+    quotes: list[QuoteView]
     figures: list[Figure]
     countries: list[str]
     status: str
@@ -209,6 +216,55 @@ class PointView:
 
     text: str
     source_number: int
+    #: where in the source document it is ("p. 4", "§ Findings"), or ""
+    cite: str = ""
+
+
+@dataclass(frozen=True)
+class KeyPointView:
+    """A key point with where in its document it is (``briefing.citations``)."""
+
+    text: str
+    sentence_ids: list[int]
+    #: "p. 4", "pp. 4\u20135", "§ Findings", or "" (a news article has no pages)
+    cite: str
+
+
+@dataclass(frozen=True)
+class QuoteView:
+    """A quote, verbatim, with its language: ``mark`` is ``(in Japanese)`` when that is
+    not the brief's language (see ``briefing.render._language``)."""
+
+    speaker: str
+    text: str
+    lang: str  #: BCP 47 tag, "" when unknown
+    dir: str  #: "rtl" or "auto"
+    mark: str
+
+
+def key_point_views(points: Iterable[KeyPoint], summary: ArticleSummary) -> list[KeyPointView]:
+    """``points`` (blank ones left out) with their page or section citations."""
+    return [
+        KeyPointView(
+            text=clean(k.text),
+            sentence_ids=list(k.sentence_ids),
+            cite=cite(summary.locations, k.sentence_ids),
+        )
+        for k in points
+        if clean(k.text)
+    ]
+
+
+def quote_views(quotes: Iterable[Quote], summary: ArticleSummary, lang: str) -> list[QuoteView]:
+    """``quotes`` (blank ones left out) with their language, in a brief in ``lang``."""
+    out: list[QuoteView] = []
+    for quote in quotes:
+        text = clean(quote.text)
+        if not text:
+            continue
+        found = quote_language(text, summary.language, lang)
+        out.append(QuoteView(clean(quote.speaker), text, found.lang, found.dir, found.mark))
+    return out
 
 
 @dataclass(frozen=True)
@@ -418,6 +474,7 @@ def _story_view(
     summary = clean(content.summary)
     fresh = _new_points(story, sources, views)
     told = {p.text for p in fresh}
+    lang = language_code(briefing.language)
     return StoryView(
         number=number,
         anchor=f"story-{number}",
@@ -427,8 +484,8 @@ def _story_view(
         published=published_label(lead.published, briefing.date, tz),
         published_iso=lead.published.isoformat() if lead.published else "",
         summary=summary,
-        key_points=[k for k in content.key_points if clean(k.text) and clean(k.text) not in told],
-        quotes=[q for q in content.quotes if clean(q.text)],
+        key_points=[k for k in key_point_views(content.key_points, lead) if k.text not in told],
+        quotes=quote_views(content.quotes, lead, lang),
         figures=[f for f in content.figures if clean(f.value)],
         countries=[clean(c) for c in content.countries if clean(c)],
         status=lead.status,
@@ -471,12 +528,15 @@ def _new_points(
         if not text:
             continue
         number = views[0].number
+        where = ""  # a point no source's key points hold: its sentence ids are unplaced
         for summary, view in zip(sources, views, strict=True):
             assert summary.content is not None
-            if any(clean(k.text) == text for k in summary.content.key_points):
+            told = next((k for k in summary.content.key_points if clean(k.text) == text), None)
+            if told is not None:
                 number = view.number
+                where = cite(summary.locations, told.sentence_ids)
                 break
-        out.append(PointView(text=text, source_number=number))
+        out.append(PointView(text=text, source_number=number, cite=where))
     return out
 
 
@@ -598,6 +658,8 @@ def _environment(template_dir: Path | None) -> Environment:
         thousands=thousands,
         clean=clean,
         names=names,
+        bidi=bidi,
+        isolate=isolate,
     )
     env.globals.update(plural=plural)
     return env
@@ -627,6 +689,28 @@ def render_template(name: str, context: dict[str, Any], *, template_dir: Path | 
             f"Template {name} (searched in {template_dir}, then the built-in templates) "
             f"failed: {e}. Fix the template or remove your copy to use the default."
         ) from e
+
+
+@pass_context
+def bidi(context: Context, text: object) -> Markup:
+    """`` dir="rtl" lang="ar"``: the attributes an HTML element holding ``text`` needs
+    (``dir="auto"`` for text that is not mostly right-to-left; ``lang`` only where it
+    is known and differs from the page's ``lang``)."""
+    value = clean(str(text or ""))
+    page = str(context.get("lang") or "en")
+    attrs = Markup(' dir="{}"').format(text_dir(value))
+    tag = text_lang(value, page) if value else ""
+    return attrs + Markup(' lang="{}"').format(tag) if tag else attrs
+
+
+def isolate(text: object) -> str:
+    """Right-to-left ``text`` between Unicode isolates (FSI ... PDI), else unchanged.
+
+    An Arabic speaker and an Arabic quote on one line of an English page would otherwise
+    join into one right-to-left run and swap places ("quote — speaker"); browsers isolate
+    ``dir`` spans themselves, WeasyPrint does not, but Pango honours the isolates."""
+    value = clean(str(text or ""))
+    return f"\u2068{value}\u2069" if value and text_dir(value) == "rtl" else value
 
 
 def names(items: Iterable[str], limit: int = 8) -> str:
