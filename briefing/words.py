@@ -26,12 +26,17 @@ regex, work for every unspaced script at once and are what the other stages need
 (units that overlap when the texts do). Speed: text without unspaced letters goes
 through the caller's pattern alone (an ASCII text is known at no cost, any other is
 scanned once by a character class in C: 1.3 ms for 150,000 characters, where finding
-their words takes 11), so English is as fast as before.
+their words takes 11), so English is as fast as before. The classes of unspaced letters
+are compiled only when a text may hold such letters (``briefing.lazyre``: compiling
+them costs 20 ms, and most runs read none).
 """
 
 from __future__ import annotations
 
 import re
+
+from briefing.lazyre import LazyPattern
+from briefing.scripts import may_have_unspaced
 
 __all__ = [
     "UNSPACED_LETTERS",
@@ -72,15 +77,15 @@ UNSPACED_MARKS = (
     "\u1071-\u1074\u1082-\u108d\u108f\u109a-\u109d"
 )
 _CHAR = f"[{UNSPACED_LETTERS}][{UNSPACED_MARKS}]*"  # a letter with its marks
-_RUN = re.compile(f"(?:{_CHAR})+")
+_RUN = LazyPattern(f"(?:{_CHAR})+")
 #: Overlapping bigrams: a match at every letter (never at a mark), read by the lookahead.
-_BIGRAM = re.compile(f"(?=({_CHAR}{_CHAR}))")
-_LETTER = re.compile(_CHAR)
-_UNSPACED_START = re.compile(f"[{UNSPACED_LETTERS}]")
+_BIGRAM = LazyPattern(f"(?=({_CHAR}{_CHAR}))")
+_LETTER = LazyPattern(_CHAR)
+_UNSPACED_START = LazyPattern(f"[{UNSPACED_LETTERS}]")
 #: The same letters in the Basic Multilingual Plane: a class ``re`` tests with one table
 #: lookup per character (a text whose only such letters are rare ideographs beyond it
 #: is read as words).
-_ANY_UNSPACED = re.compile(f"[{UNSPACED_LETTERS.replace(_BEYOND_BMP, '')}]")
+_ANY_UNSPACED = LazyPattern(f"[{UNSPACED_LETTERS.replace(_BEYOND_BMP, '')}]")
 
 
 def units(text: str, word: re.Pattern[str] = WORD) -> list[str]:
@@ -88,7 +93,7 @@ def units(text: str, word: re.Pattern[str] = WORD) -> list[str]:
     :data:`WORD`), except in runs of unspaced-script letters, which give their
     overlapping bigrams (see the module docstring). Without such letters this is
     ``word.findall(text)``."""
-    if text.isascii() or _ANY_UNSPACED.search(text) is None:
+    if not may_have_unspaced(text) or _ANY_UNSPACED.search(text) is None:
         return word.findall(text)
     run = _RUN.search(text)
     out: list[str] = []
@@ -106,13 +111,13 @@ def units(text: str, word: re.Pattern[str] = WORD) -> list[str]:
 
 def has_unspaced(text: str) -> bool:
     """Whether ``text`` has a letter of a script written without spaces."""
-    return not text.isascii() and _ANY_UNSPACED.search(text) is not None
+    return may_have_unspaced(text) and _ANY_UNSPACED.search(text) is not None
 
 
 def is_unspaced_unit(token: str) -> bool:
     """Whether ``token`` (one of :func:`units`) is a bigram (or single letter) of an
     unspaced script, not a word: it has no case, suffix or stem."""
-    return _UNSPACED_START.match(token) is not None
+    return may_have_unspaced(token[:1]) and _UNSPACED_START.match(token) is not None
 
 
 def unspaced_runs(text: str) -> list[str]:

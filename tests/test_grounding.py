@@ -721,6 +721,9 @@ def test_fast_regexes_match_the_documented_ones() -> None:
         found = [m.groupdict() | {"span": m.span()} for m in numbers._NUMBER.finditer(normal)]
         scan = numbers._NUMBER_SCAN.finditer(normal)
         assert [m.groupdict() | {"span": m.span()} for m in scan] == found
+        # without letters of unspaced scripts, the scan without their class is the same
+        spaced = numbers._NUMBER_SCAN_SPACED.finditer(normal)
+        assert [m.groupdict() | {"span": m.span()} for m in spaced] == found
 
 
 def test_country_scan_switches_to_the_compiled_pattern(monkeypatch: pytest.MonkeyPatch) -> None:

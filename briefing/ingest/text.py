@@ -69,6 +69,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from briefing.lazyre import LazyPattern
 from briefing.models import Article
 from briefing.scripts import dominant_script, more_words, word_count
 from briefing.sentences import split_sentences
@@ -220,7 +221,7 @@ _DATE_PREFIX = re.compile(
     re.IGNORECASE,
 )
 #: East Asian dates: "2026年12月1日（火）10時30分", "2026년 12월 1일 오후 3:05"
-_EAST_ASIAN_DATE = re.compile(
+_EAST_ASIAN_DATE = LazyPattern(
     r"^(?P<y>\d{4})\s*[年년]\s*(?P<m>\d{1,2})\s*[月월]\s*(?P<d>\d{1,2})\s*[日일]?"
     r"(?:\s*\([^)]{1,3}\))?"
     r"(?:\s*(?P<half>午前|午後|上午|下午|오전|오후)?\s*(?P<h>\d{1,2})\s*[:時时시]\s*"
@@ -230,7 +231,7 @@ _EAST_ASIAN_DATE = re.compile(
 )
 #: year first with slashes or dots, as East Asian and many European sites write it:
 #: "2026/12/01 10:30", "2026.12.01. 10:30"
-_YMD_DATE = re.compile(
+_YMD_DATE = LazyPattern(
     r"^(?P<y>\d{4})[./](?P<m>\d{1,2})[./](?P<d>\d{1,2})\.?"
     rf"(?:\s*\([^)]{{1,3}}\))?(?:\s+{_CLOCK})?(?:\s*\(?{_TZ}\)?)?$",
     re.IGNORECASE,
@@ -244,14 +245,14 @@ _RU_MONTHS = {
     )
 }  # fmt: skip
 #: Russian dates: "1 декабря 2026", "1 декабря 2026 г., 10:30"
-_RU_DATE = re.compile(
+_RU_DATE = LazyPattern(
     r"^(?P<d>\d{1,2})\s+(?P<month>январ[яь]|феврал[яь]|марта?|апрел[яь]|ма[яй]|июн[яь]|июл[яь]"
     r"|августа?|сентябр[яь]|октябр[яь]|ноябр[яь]|декабр[яь])\s+(?P<y>\d{4})(?:\s*(?:г\.?|года))?"
     rf"(?:,?\s*(?:в\s+)?{_CLOCK})?(?:\s*\(?{_TZ}\)?)?$",
     re.IGNORECASE,
 )
 #: "2時間前", "3小时前", "2시간 전", "2 часа назад", "2 ชั่วโมงที่แล้ว"
-_RELATIVE_OTHER = re.compile(
+_RELATIVE_OTHER = LazyPattern(
     r"^(?P<n>\d+)\s*(?P<unit>秒|分|分钟|分鐘|時間|小时|小時|日|天|週間|周|週|か月|ヶ月|个月|個月|年"
     r"|초|분|시간|일|주|개월|달|년"
     r"|секунд[уы]?|минут[уы]?|час(?:а|ов)?|дн(?:я|ей)|день|недел(?:ю|и|ь|я)|месяц(?:а|ев)?|год(?:а)?|лет"
@@ -411,7 +412,7 @@ def _relative_age(text: str) -> dt.timedelta | None:
         return dt.timedelta(seconds=seconds)
     rel = _RELATIVE.match(text)
     if rel is None:
-        other = _RELATIVE_OTHER.match(text)
+        other = None if text.isascii() else _RELATIVE_OTHER.match(text)
         if other is None:
             return None
         unit_seconds = _OTHER_UNIT_SECONDS.get(other["unit"].lower())
@@ -434,7 +435,11 @@ def parse_date(value: str, reference_time: dt.datetime | None = None) -> dt.date
     text = _date_text(value)
     if not text:
         return None
-    if _RELATIVE.match(text) or _RELATIVE_OTHER.match(text) or text.lower() in _RELATIVE_WORDS:
+    if (
+        _RELATIVE.match(text)
+        or (not text.isascii() and _RELATIVE_OTHER.match(text))
+        or text.lower() in _RELATIVE_WORDS
+    ):
         age = _relative_age(text)
         if age is None:
             return None
@@ -599,7 +604,12 @@ def _absolute(text: str) -> dt.datetime | None:
 def _year_first(text: str) -> dt.datetime | None:
     """An East Asian ("2026年12月1日 10時30分"), year-first ("2026/12/01 10:30") or
     Russian ("1 декабря 2026 г., 10:30") date."""
-    m = _EAST_ASIAN_DATE.match(text) or _YMD_DATE.match(text) or _RU_DATE.match(text)
+    # each pattern tried only where it can match (they are compiled on first use)
+    m = None
+    if text[:4].isdigit():
+        m = _YMD_DATE.match(text) or (_EAST_ASIAN_DATE.match(text) if not text.isascii() else None)
+    elif text[:1].isdigit() and not text.isascii():
+        m = _RU_DATE.match(text)
     if m is None:
         return None
     fields = m.groupdict()
