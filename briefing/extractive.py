@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from briefing.models import Article, KeyPoint, Region, Sentence, SummaryOutput
 from briefing.regions import canonical_country, countries_in_text, dominant_region
+from briefing.sentences import join_sentences
 from briefing.textsim import cosine, idf, tfidf_vector, tfidf_vectors, wordset
 from briefing.words import has_unspaced, is_unspaced_unit, units
 
@@ -282,7 +283,7 @@ def extractive_output(
     region = dominant_region(f"{title}\n{text}")
     return SummaryOutput(
         headline=headline_from(article.title, sentences) or "Untitled",
-        summary=" ".join(s.text for s in summary_part),
+        summary=join_sentences(s.text for s in summary_part),
         key_points=[KeyPoint(text=s.text, sentence_ids=[s.id]) for s in points_part],
         region=region or (base.region if base else Region.GLOBAL),
         countries=countries_in_text(text)[:6] or (base.countries if base else []),

@@ -51,13 +51,14 @@ The rules (the same ones pysbd and syntok encode, kept small and tested):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from briefing.models import Article, Sentence
 from briefing.textsim import wordset
 
 # ruff: noqa: RUF001, RUF002, RUF003  (CJK, Arabic and Cyrillic punctuation on purpose)
 
-__all__ = ["ensure_sentences", "sentence_texts", "split_sentences"]
+__all__ = ["ensure_sentences", "join_sentences", "sentence_texts", "split_sentences"]
 
 
 #: Titles and ranks: followed by a name, never the end of a sentence.
@@ -140,6 +141,23 @@ def sentence_texts(text: str, language: str | None = None) -> list[str]:
     out: list[str] = []
     for block in _blocks(text):
         _split_block(block, out)
+    return out
+
+
+#: a sentence ending in a full stop, exclamation or question mark of Chinese or Japanese
+#: (with any closing brackets): the next follows it without a space, as those scripts
+#: write them
+_CJK_CLOSED = re.compile("[\u3002\uff01\uff1f][\u300d\u300f\uff09\u3011\u3015\u300b]*$")
+
+
+def join_sentences(texts: Iterable[str]) -> str:
+    """Sentences as running text: a space between them, none after a Chinese or
+    Japanese one ("...決めた。利上げは..."), as :func:`sentence_texts` read them."""
+    out = ""
+    for text in texts:
+        if out and not _CJK_CLOSED.search(out):
+            out += " "
+        out += text
     return out
 
 

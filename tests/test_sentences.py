@@ -85,3 +85,17 @@ def test_hard_wrapped_lines_are_joined() -> None:
 def test_empty_and_whitespace() -> None:
     assert split_sentences("") == []
     assert split_sentences("  \n\n \n") == []
+
+
+def test_sentences_join_back_as_their_script_writes_them() -> None:
+    from briefing.sentences import join_sentences
+
+    japanese = ["日本銀行は政策金利を引き上げた。", "利上げは３月以来となる。"]
+    assert join_sentences(japanese) == "日本銀行は政策金利を引き上げた。利上げは３月以来となる。"
+    assert sentence_texts(join_sentences(japanese)) == japanese
+    quoted = ["総裁は「状況になった。」", "と述べた。"]
+    assert join_sentences(quoted) == "総裁は「状況になった。」と述べた。"
+    english = ["Prices rose.", "Wages did not."]
+    assert join_sentences(english) == "Prices rose. Wages did not."
+    assert join_sentences(["Он сказал.", "Она ушла."]) == "Он сказал. Она ушла."
+    assert join_sentences([]) == ""
