@@ -50,7 +50,7 @@ import re
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Literal, TypedDict, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -70,6 +70,8 @@ from briefing.settings import ModelSettings, choose_provider, environ
 from briefing.structured import Plan, adrive, ask, drive
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from briefing.cache import SummaryCache
 
 __all__ = [
@@ -78,6 +80,7 @@ __all__ = [
     "TEMPLATES",
     "Claim",
     "Decision",
+    "JudgeOptions",
     "JudgeOutput",
     "JudgeRefused",
     "JudgeResult",
@@ -354,48 +357,41 @@ def judge_plan(
     return JudgeResult(verdicts, asked.usage, llm.model, shown_ids, ignored)
 
 
+class JudgeOptions(TypedDict, total=False):
+    """The keyword options of :func:`judge_plan`, as :func:`judge_claims` and
+    :func:`ajudge_claims` pass them on."""
+
+    prompts: Prompts | None
+    context: int
+    exclude: Container[int]
+    repair_attempts: int
+    cache: SummaryCache | None
+
+
 def judge_claims(
     llm: LLM,
     claims: Sequence[Claim],
     sentences: Mapping[int, str],
-    *,
-    prompts: Prompts | None = None,
-    context: int = 1,
-    exclude: Container[int] = (),
-    repair_attempts: int = 1,
-    cache: SummaryCache | None = None,
+    **options: Unpack[JudgeOptions],
 ) -> JudgeResult:
     """Judge one article's ``claims`` with ``llm.complete`` (see :func:`judge_plan`); a
     provider error becomes the result's ``error`` (every claim keeps its lexical
     decision)."""
-    plan = judge_plan(
-        llm, claims, sentences, prompts=prompts, context=context, exclude=exclude,
-        repair_attempts=repair_attempts, cache=cache,
-    )  # fmt: skip
+    plan = judge_plan(llm, claims, sentences, **options)
     try:
         return drive(llm, plan)
     except ProviderError as e:
-        log.warning("no verdicts from the judge: %s", e)
-        return JudgeResult([None] * len(claims), model=llm.model, error=str(e))
+        return _no_verdicts(llm, len(claims), e)
 
 
 async def ajudge_claims(
     llm: LLM,
     claims: Sequence[Claim],
     sentences: Mapping[int, str],
-    *,
-    prompts: Prompts | None = None,
-    context: int = 1,
-    exclude: Container[int] = (),
-    repair_attempts: int = 1,
-    cache: SummaryCache | None = None,
+    **options: Unpack[JudgeOptions],
 ) -> JudgeResult:
     """:func:`judge_claims` with ``llm.acomplete``."""
-    plan = judge_plan(
-        llm, claims, sentences, prompts=prompts, context=context, exclude=exclude,
-        repair_attempts=repair_attempts, cache=cache,
-    )  # fmt: skip
-    return await adrive_judge(llm, plan, len(claims))
+    return await adrive_judge(llm, judge_plan(llm, claims, sentences, **options), len(claims))
 
 
 async def adrive_judge(llm: LLM, plan: Plan[JudgeResult], n_claims: int) -> JudgeResult:
@@ -403,8 +399,12 @@ async def adrive_judge(llm: LLM, plan: Plan[JudgeResult], n_claims: int) -> Judg
     try:
         return await adrive(llm, plan)
     except ProviderError as e:
-        log.warning("no verdicts from the judge: %s", e)
-        return JudgeResult([None] * n_claims, model=llm.model, error=str(e))
+        return _no_verdicts(llm, n_claims, e)
+
+
+def _no_verdicts(llm: LLM, n_claims: int, error: ProviderError) -> JudgeResult:
+    log.warning("no verdicts from the judge: %s", error)
+    return JudgeResult([None] * n_claims, model=llm.model, error=str(error))
 
 
 # --------------------------------------------------------------------------- combining

@@ -58,7 +58,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from briefing.config import ChannelEntry, ChannelOptions, WebhookChannel
 from briefing.deliver.channel_messages import MessagePart, compact_lines, split_message
 from briefing.deliver.ledger import DeliveryKey, Ledger
-from briefing.errors import ConfigError, DeliveryError
+from briefing.errors import ConfigError
 from briefing.models import Briefing
 
 if TYPE_CHECKING:
@@ -712,17 +712,12 @@ def deliver_channels(
     ``DIR/brief-DATE-PROFILE.channel-N-SCHEME.txt`` (``.json`` for a webhook) and send
     nothing (the ledger is not touched).
     """
-    from briefing.deliver.email import RecipientResult
+    from briefing.deliver.email import RecipientResult, dry_run_stem
 
     options = options or ChannelOptions()
     results: list[RecipientResult] = []
     if dry_run is not None:
-        try:
-            dry_run.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise DeliveryError(f"Cannot create {dry_run}: {e.strerror or e}.") from e
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "-", profile)
-        stem = dry_run / f"brief-{briefing.date.isoformat()}-{safe}"
+        stem = dry_run_stem(dry_run, briefing.date, profile)
         files = [write_dry_run(plan, stem, n) for n, plan in enumerate(plans, start=1)]
         for plan, path in zip(plans, files, strict=True):
             n = len(plan.received)

@@ -291,6 +291,17 @@ class DeliveryReport:
         return ExitCode.PARTIAL if good else ExitCode.DELIVERY
 
 
+def dry_run_stem(directory: Path, date: dt.date, profile: str) -> Path:
+    """``DIR/brief-DATE-PROFILE`` (the directory made if needed): where a dry run writes
+    what the mail and each channel would have received."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DeliveryError(f"Cannot create {directory}: {e.strerror or e}.") from e
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", profile)
+    return directory / f"brief-{date.isoformat()}-{safe}"
+
+
 def deliver(
     briefing: Briefing,
     spec: MailSpec,
@@ -334,12 +345,8 @@ def deliver(
     if dry_run is not None:
         from briefing.render import write_atomic
 
-        try:
-            dry_run.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise DeliveryError(f"Cannot create {dry_run}: {e.strerror or e}.") from e
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "-", spec.profile)
-        report.eml = dry_run / f"brief-{briefing.date.isoformat()}-{safe}.eml"
+        stem = dry_run_stem(dry_run, briefing.date, spec.profile)
+        report.eml = stem.with_name(stem.name + ".eml")
         write_atomic(report.eml, payload)
         report.results = [RecipientResult(r, "dry-run", f"in {report.eml}") for r in recipients]
         return report

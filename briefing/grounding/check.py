@@ -199,26 +199,23 @@ def check_claim(
         reasons.append(f"not in the source: {', '.join(dict.fromkeys(missing))}")
         failed.append("name")
     exact = bool(reasons)
+
+    def verdict(
+        score: float, features: dict[str, float] | None = None, *, verbatim: bool = False
+    ) -> ClaimVerdict:
+        """The verdict as the checks so far left it (``reasons``, ``failed``)."""
+        return ClaimVerdict(
+            text, not reasons, score, "; ".join(reasons), list(ids), features,
+            exact_failure=exact, verbatim=verbatim, failed=tuple(failed),
+        )  # fmt: skip
+
     scorer = scorer or default_scorer()
     if copied is not None and copied in ids:  # a copy of its evidence: nothing to weigh
-        score = 0.0 if exact else 1.0
-        return ClaimVerdict(
-            text, not reasons, score, "; ".join(reasons), list(ids),
-            exact_failure=exact, verbatim=True, failed=tuple(failed),
-        )  # fmt: skip
+        return verdict(0.0 if exact else 1.0, verbatim=True)
     if not content_words(text):
         if headline or strict:
             reasons.append("no content word to verify")
-        score = 0.0 if reasons else 1.0
-        return ClaimVerdict(
-            text,
-            not reasons,
-            score,
-            "; ".join(reasons),
-            list(ids),
-            exact_failure=exact,
-            failed=tuple(failed),
-        )
+        return verdict(0.0 if reasons else 1.0)
     features = claim_features(text, source, ids)
     score = scorer.probability(features)
     cited = ", ".join(str(i) for i in ids) or "none"
@@ -241,18 +238,7 @@ def check_claim(
                 f"words not in the source: {', '.join(novel[:6])} "
                 f"(score {score:.2f} < {NOVEL_WORDS_SCORE})"
             )
-    if exact:
-        score = 0.0
-    return ClaimVerdict(
-        text,
-        not reasons,
-        score,
-        "; ".join(reasons),
-        list(ids),
-        features,
-        exact_failure=exact,
-        failed=tuple(failed),
-    )
+    return verdict(0.0 if exact else score, features)
 
 
 def check_text(

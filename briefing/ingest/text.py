@@ -435,14 +435,8 @@ def parse_date(value: str, reference_time: dt.datetime | None = None) -> dt.date
     text = _date_text(value)
     if not text:
         return None
-    if (
-        _RELATIVE.match(text)
-        or (not text.isascii() and _RELATIVE_OTHER.match(text))
-        or text.lower() in _RELATIVE_WORDS
-    ):
-        age = _relative_age(text)
-        if age is None:
-            return None
+    age = _relative_age(text)
+    if age is not None:
         RELATIVE_DATES.set(True)
         return ref - age
     clock_first = _CLOCK_FIRST.match(text)
