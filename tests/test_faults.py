@@ -57,8 +57,9 @@ REASONS = {
     "rate_limit": r"kept failing \(HTTP 429\) after 3 attempts: Rate limit reached",
     "server_error": r"kept failing \(HTTP 500\) after 3 attempts: The server had an error",
     "unavailable": r"kept failing \(HTTP 503\) after 3 attempts: Service Unavailable",
+    # (httpx2's error when calls run together, http.client's when one runs alone)
     "drop": r"connection dropped before its answer was complete \(3 attempts; last: "
-    r"RemoteProtocolError",
+    r"(RemoteProtocolError|IncompleteRead|RemoteDisconnected)",
     "stall": r"timed out after 3 attempts",
     "html": r"did not answer with a chat completion \(a non-JSON body: '<!doctype html>",
     "error_200": r"did not answer with a chat completion \(JSON without choices: model overloaded",

@@ -149,7 +149,8 @@ def forget_formats() -> None:
 
 class OpenAILLM:
     """Chat completions over HTTP (:mod:`briefing.llm.http`: the OpenAI wire format on
-    ``httpx``, without the SDK's second of imports).
+    ``http.client`` one call at a time, ``httpx2`` for calls in flight together, without
+    the SDK's second of imports).
 
     ``concurrency``: calls in flight the user asked for (else learned, see
     ``concurrency()``); ``probe``: ask the server what it is (default: when this object
@@ -1000,10 +1001,7 @@ def _snippet(value: Any) -> str:
 def _never_connected(error: BaseException) -> bool:
     """True when the transport could not even connect (refused, no route, DNS), as
     opposed to a connection that dropped mid-request."""
-    cause = error.__cause__
-    return cause is not None and any(
-        kind.__name__ == "ConnectError" for kind in type(cause).__mro__
-    )
+    return isinstance(error, http.APIConnectError)
 
 
 def _attempts(n: int) -> str:
