@@ -36,6 +36,7 @@ import base64
 import hashlib
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -526,47 +527,90 @@ def bench_corpus(
 
 
 # -- summarize FILE ------------------------------------------------------------------------
+@dataclass
+class SummarizeRuns:
+    """Seconds of ``summarize`` runs: minus the server's own time, wall, CPU (this process's
+    children: with a resident server, the client's; the forked child is the server's)."""
+
+    nets: list[float] = field(default_factory=list)
+    walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+    paths: dict[str, int] = field(default_factory=dict)
+    failure: str | None = None
+
+    def line(self) -> str:
+        return (
+            f"median {statistics.median(self.nets):.2f} s, best {min(self.nets):.2f} s of "
+            f"{len(self.nets)} runs (wall median {statistics.median(self.walls):.2f} s, CPU "
+            f"median {statistics.median(self.cpus):.2f} s; requests: "
+            + ", ".join(f"{path} {count}" for path, count in sorted(self.paths.items()))
+            + ")"
+        )
+
+
+def summarize_runs(
+    instant: Server, path: Path, tmp: Path, home: Path, runs: int, env: dict[str, str]
+) -> SummarizeRuns:
+    result = SummarizeRuns()
+    for _ in range(runs):
+        instant.reset()
+        cache = tmp / "summarize" / f"cache-{secrets.token_hex(4)}"  # a new article each time
+        args = ["summarize", str(path), "--cache-dir", str(cache), "--model", MODEL]
+        done = run_cli(instant, args, home, extra_env=env)
+        if not done.ok:
+            result.failure = done.failure()
+            return result
+        result.walls.append(done.seconds)
+        result.cpus.append(done.cpu)
+        result.paths = done.stats.get("paths") or {}
+        result.nets.append(done.seconds - float(done.stats.get("server_seconds", 0.0)))
+    return result
+
+
 def bench_summarize(instant: Server, text: str, label: str, tmp: Path, runs: int) -> None:
+    """``summarize FILE`` as people run it (the resident server up: every run after the
+    first of the day), and without it (``BRIEFING_RESIDENT=0``: every run from scratch)."""
     path = tmp / "summarize" / "article.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + "\n", encoding="utf-8")
     home = tmp / "summarize" / "home"
-    nets, walls, cpus = [], [], []
-    paths: dict[str, int] = {}
-    for i in range(runs):
-        instant.reset()
-        done = run_cli(
-            instant,
-            [
-                "summarize",
-                str(path),
-                "--cache-dir",
-                str(tmp / "summarize" / f"cache{i}"),
-                "--model",
-                MODEL,
-            ],
-            home,
+    runtime = home / "run"
+    runtime.mkdir(parents=True, exist_ok=True)
+    runtime.chmod(0o700)
+    resident_env = {"XDG_RUNTIME_DIR": str(runtime), "BRIEFING_RESIDENT_IDLE": "120"}
+    what = f"briefing summarize FILE ({label}, {len(text)} characters) against an instant server"
+    try:
+        first = summarize_runs(instant, path, tmp, home, 1, resident_env)  # starts a server
+        ready = time.monotonic() + 30
+        while not list(runtime.glob("briefing/resident-*.sock")) and time.monotonic() < ready:
+            time.sleep(0.1)
+        time.sleep(1.0)  # (it binds its socket once its imports are done)
+        warm = summarize_runs(instant, path, tmp, home, runs, resident_env)
+    finally:
+        subprocess.run(
+            [sys.executable, "-m", "briefing", "resident", "stop"],
+            env=cli_env(instant, home, resident_env),
+            capture_output=True,
+            check=False,
         )
-        if not done.ok:
-            figure("briefing summarize FILE", f"FAILED ({done.failure()})")
+    cold = summarize_runs(instant, path, tmp, home, runs, {"BRIEFING_RESIDENT": "0"})
+    for runs_of, name in ((first, "first run"), (warm, "resident"), (cold, "cold")):
+        if runs_of.failure:
+            figure(f"{what} ({name})", f"FAILED ({runs_of.failure})")
             return
-        walls.append(done.seconds)
-        cpus.append(done.cpu)
-        paths = done.stats.get("paths") or {}
-        nets.append(done.seconds - float(done.stats.get("server_seconds", 0.0)))
-    best, median = min(nets), statistics.median(nets)
     figure(
-        f"briefing summarize FILE ({label}, {len(text)} characters) against an instant server, "
-        "minus the server's own time",
-        f"median {median:.2f} s, best {best:.2f} s of {runs} runs "
-        f"(wall median {statistics.median(walls):.2f} s, CPU median "
-        f"{statistics.median(cpus):.2f} s; requests: "
-        + ", ".join(f"{path} {count}" for path, count in sorted(paths.items()))
-        + ")",
-        verdict(median, TARGET_SUMMARIZE_S),
+        f"{what}, minus the server's own time: with the resident server (every run after "
+        "the first)",
+        warm.line(),
+        verdict(statistics.median(warm.nets), TARGET_SUMMARIZE_S),
     )
+    figure(
+        f"{what}: the first run, which starts the resident server",
+        f"{first.nets[0]:.2f} s (wall {first.walls[0]:.2f} s)",
+    )
+    figure(f"{what}: cold, BRIEFING_RESIDENT=0 (every run from scratch)", cold.line())
     args = ["summarize", str(path), "--cache-dir", str(tmp / "summarize" / "c"), "--model", MODEL]
-    imports = import_times(instant, args, home)
+    imports = import_times(instant, args, home, {"BRIEFING_RESIDENT": "0"})
     if imports:
         figure("briefing summarize FILE imports (-X importtime, own time by package)", imports)
     helps = []
@@ -585,10 +629,12 @@ def bench_summarize(instant: Server, text: str, label: str, tmp: Path, runs: int
     )
 
 
-def import_times(server: Server, args: Sequence[str], home: Path) -> str:
+def import_times(
+    server: Server, args: Sequence[str], home: Path, env: dict[str, str] | None = None
+) -> str:
     """The packages ``python -m briefing ARGS`` spends its import time in (the largest
     five, each module's own time summed per top-level package)."""
-    done = run_cli(server, args, home, extra_env={"PYTHONPROFILEIMPORTTIME": "1"})
+    done = run_cli(server, args, home, extra_env={**(env or {}), "PYTHONPROFILEIMPORTTIME": "1"})
     per_package: dict[str, float] = {}
     for line in done.stderr.splitlines():
         # "import time: SELF | CUMULATIVE | NAME" (microseconds; NAME indented by nesting)

@@ -471,6 +471,44 @@ def cache_clear(cache_dir: Path | None) -> None:
     click.echo(f"briefing: removed {removed} cached summaries from {store.path}", err=True)
 
 
+@cli.group()
+def resident() -> None:
+    """The resident server that starts `summarize` in milliseconds.
+
+    \b
+    The first `briefing summarize` leaves a server behind that has already imported
+    what the command needs; the next ones run in a child it forks (same arguments,
+    environment, directory, terminal and exit status). It exits after
+    BRIEFING_RESIDENT_IDLE seconds (default 900) without a command, and stops by itself
+    when briefing is upgraded or edited. BRIEFING_RESIDENT=0 turns it off.
+    """
+
+
+@resident.command("status")
+def resident_status() -> None:
+    """List this user's resident servers (none: prints nothing, exit 0)."""
+    import datetime as dt
+
+    from briefing import resident as server
+
+    for path, status in server.servers():
+        started = dt.datetime.fromtimestamp(float(status.get("started", 0)))
+        click.echo(
+            f"pid {status.get('pid')}: since {started:%Y-%m-%d %H:%M:%S}, "
+            f"{status.get('served', 0)} command(s) served, {status.get('running', 0)} "
+            f"running, exits after {float(status.get('idle', 0)):g}s idle ({path})"
+        )
+
+
+@resident.command("stop")
+def resident_stop() -> None:
+    """Stop this user's resident servers (a command they are running finishes first)."""
+    from briefing import resident as server
+
+    stopped = server.stop_all()
+    click.echo(f"briefing: stopped {len(stopped)} resident server(s)", err=True)
+
+
 @cli.command()
 def schema() -> None:
     """Print the JSON schema of one summary (what `summarize --json` items follow)."""

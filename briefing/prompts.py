@@ -95,6 +95,37 @@ def packaged_prompts_dir() -> Path:
     return Path(str(resources.files("briefing.prompt_templates")))
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled once per process, shared by every ``Prompts`` (they all
+    configure their environments alike). Keyed by the template's file and checked
+    against its source, so an edited template is compiled again. A resident server
+    (:mod:`briefing.resident`) fills it before it forks, so no command compiles the
+    packaged templates again."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self._store.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
+def precompile() -> int:
+    """Compile every packaged template into the process's cache; how many there are."""
+    prompts = Prompts()
+    names = sorted(p.name for p in packaged_prompts_dir().glob("*.j2"))
+    for name in names:
+        prompts.env.get_template(name)
+    return len(names)
+
+
 class Prompts:
     """Renders the prompt templates, from a user's directory or the packaged ones."""
 
@@ -110,6 +141,7 @@ class Prompts:
         search.append(str(packaged_prompts_dir()))
         self.env = _Sandbox(
             loader=jinja2.FileSystemLoader(search),
+            bytecode_cache=_COMPILED,
             undefined=jinja2.StrictUndefined,
             autoescape=False,
             keep_trailing_newline=False,
