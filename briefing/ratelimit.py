@@ -15,7 +15,6 @@ summarizer allows (:meth:`RateLimiter.concurrency`); every success wins back
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -124,6 +123,8 @@ class RateLimiter:
 
     async def aacquire(self, tokens: int = 0) -> float:
         """Wait (without blocking the event loop) until a request may go; the wait."""
+        import asyncio
+
         wait = self.reserve(tokens)
         if wait > 0:
             await asyncio.sleep(wait)

@@ -18,7 +18,6 @@ same bound, limits and cache as the summaries.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -750,6 +749,8 @@ class Runner:
 
     async def _synthesize(self, briefing: Briefing, limits: RunLimits | None) -> None:
         """Every section's synthesis at once, under the model's bound and the limits."""
+        import asyncio
+
         if not self.request.synthesize:
             return
         from briefing.structured import adrive

@@ -19,7 +19,6 @@ second copy of the logic.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import logging
 from collections.abc import Callable, Coroutine, Iterable, Sequence
@@ -240,6 +239,8 @@ class Summarizer:
     async def _summarize_concurrently(
         self, run: _Run, todo: list[int], *, close: bool = True
     ) -> list[ArticleSummary]:
+        import asyncio
+
         gate = Gate(self.llm)
 
         async def one(index: int) -> None:
@@ -571,6 +572,8 @@ class _Run:
     async def afinish(self, index: int, summary: ArticleSummary) -> None:
         """``finish`` with the finisher (CPU work) in a worker thread, so the event loop
         keeps sending requests meanwhile."""
+        import asyncio
+
         self._keep(index, summary)
         if self.finisher is not None:
             summary = await asyncio.to_thread(self.finisher, summary, self.articles[index])
@@ -586,6 +589,8 @@ class Gate:
     run goes), fewer while the rate limiter is slowed down by 429s."""
 
     def __init__(self, llm: LLM) -> None:
+        import asyncio
+
         self.llm = llm
         self.active = 0
         self._cond = asyncio.Condition()
@@ -608,6 +613,8 @@ class Gate:
 
 def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
     """The first real failure of a task group (the others were cancelled because of it)."""
+    import asyncio
+
     for error in group.exceptions:
         if isinstance(error, BaseExceptionGroup):
             return first_error(error)
@@ -620,6 +627,8 @@ def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
 def run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine to completion from sync code (in a fresh thread when this thread
     already runs an event loop, e.g. in a notebook)."""
+    import asyncio
+
     results: list[T] = []
 
     async def main() -> None:

@@ -37,7 +37,6 @@ A cut counts once per round: calls that started before the last cut cannot cut a
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 import threading
@@ -270,6 +269,8 @@ class AsyncGate:
     start their timers after entering."""
 
     def __init__(self, limit: Callable[[], int]) -> None:
+        import asyncio
+
         self._limit = limit
         self._cond = asyncio.Condition()
         self.active = 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import threading
@@ -119,6 +118,8 @@ class FakeLLM:
         schema_name: str,  # noqa: ARG002
         max_tokens: int,  # noqa: ARG002
     ) -> Completion:
+        import asyncio
+
         self._enter()
         try:
             await asyncio.sleep(self.delay)

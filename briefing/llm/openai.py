@@ -38,7 +38,6 @@ what to do; a server's traceback never gets into one.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import logging
@@ -66,6 +65,7 @@ from briefing.llm.retry import (
     RetryPolicy,
     TransientError,
     acall_with_retries,
+    async_sleep,
     call_with_retries,
     error_message,
     is_format_rejection,
@@ -77,6 +77,8 @@ from briefing.llm.schema import grammar_schema, schema_outline, strict_schema
 from briefing.models import Usage
 
 if TYPE_CHECKING:
+    import asyncio
+
     from briefing.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -174,7 +176,7 @@ class OpenAILLM:
         client: Any = None,
         async_client: Any = None,
         sleep: Callable[[float], Any] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        async_sleep: Callable[[float], Awaitable[Any]] = async_sleep,
         limiter: RateLimiter | None = None,
         concurrency: int | None = None,
         probe: bool | None = None,
@@ -661,6 +663,8 @@ class OpenAILLM:
         """The provider's queue in the running event loop: at most ``concurrency()``
         requests out at once (fewer while the rate limiter is slowed down), retries and
         repairs included."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         if self._gate is None or self._gate[0] is not loop:
             self._gate = (loop, AsyncGate(self._allowed))
@@ -706,6 +710,8 @@ class OpenAILLM:
     def _async_client(self) -> Any:
         """The async client for the running event loop (one per loop: its
         connection pool cannot outlive the loop)."""
+        import asyncio
+
         if self._aclient_given:
             return self._aclient
         loop = asyncio.get_running_loop()

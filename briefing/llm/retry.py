@@ -16,7 +16,6 @@ message, fit for a one-line error: never its traceback).
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import logging
 import re
@@ -258,11 +257,19 @@ def call_with_retries(
     return Retrying(sleep=sleep, **_retry_options(policy, deadline))(fn)
 
 
+async def async_sleep(seconds: float) -> None:
+    """``asyncio.sleep``, imported when first awaited: a run that makes one call at a
+    time (``briefing summarize FILE``) never loads asyncio (about 30 modules)."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
 async def acall_with_retries(
     fn: Callable[[], Awaitable[T]],
     policy: RetryPolicy,
     *,
-    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    sleep: Callable[[float], Awaitable[Any]] = async_sleep,
     deadline: Callable[[], float | None] | None = None,
 ) -> T:
     """``call_with_retries`` for coroutines: the same policy, waits without blocking."""
