@@ -14,8 +14,12 @@ No model and no download: sentences are ranked by a small, explainable score
 
 Sentences too short to stand alone (under 6 words: datelines, "- 'On standby' -"
 subheads) are not candidates, nor are the ones the caller excludes (grounding excludes
-instruction-like text). The summary takes the best sentences in article order, skipping
-any too similar (cosine > 0.6) to one already taken; the headline is the title.
+instruction-like text). A quotation that runs over several sentences is one candidate,
+from the sentence that opens it to the one that closes it (:func:`passages`): "'Israel
+is aiming for a regime collapse in Iran." alone states someone's words without whose
+(the seed brief had it as a key point); a piece whose other end is not found is used
+only when nothing else is left. The summary takes the best passages in article order,
+skipping any too similar (cosine > 0.6) to one already taken; the headline is the title.
 
 The word helpers here (:func:`words`, :func:`content_words`, :func:`stem`) are shared
 with ``briefing.grounding``. Their units come from ``briefing.words``: words in spaced
@@ -34,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from briefing.models import Article, KeyPoint, Region, Sentence, SummaryOutput
 from briefing.regions import canonical_country, countries_in_text, dominant_region
-from briefing.sentences import join_sentences
+from briefing.sentences import join_sentences, quotation_ends, quotation_fragment
 from briefing.textsim import cosine, idf, tfidf_vector, tfidf_vectors, wordset
 from briefing.words import has_unspaced, is_unspaced_unit, units
 
@@ -183,17 +187,61 @@ def _scaled(values: list[float]) -> list[float]:
     return [v / top if top > 0 else 0.0 for v in values]
 
 
+#: most sentences one quotation may run over and still be one passage
+_QUOTATION_SENTENCES = 4
+
+
+def passages(sentences: Sequence[Sentence]) -> list[tuple[Sentence, ...]]:
+    """The sentences in reading units: each sentence alone, except that a quotation
+    running over several sentences (:func:`briefing.sentences.quotation_ends`) is one
+    unit, from the sentence that opens it to the one that closes it (at most
+    ``_QUOTATION_SENTENCES``): "'Israel is aiming for a regime collapse in Iran. That is
+    the only reason...,' said Shahin Modarres." says whose words they are; each half
+    alone does not. A piece of a quotation whose other end is not found stays alone."""
+    units: list[tuple[Sentence, ...]] = []
+    i = 0
+    while i < len(sentences):
+        opens, _ = quotation_ends(sentences[i].text)
+        end = i
+        if opens:
+            for j in range(i + 1, min(i + _QUOTATION_SENTENCES, len(sentences))):
+                next_opens, next_closes = quotation_ends(sentences[j].text)
+                if next_closes:
+                    end = j
+                    break
+                if next_opens:
+                    break
+        units.append(tuple(sentences[i : end + 1]))
+        i = end + 1
+    return units
+
+
 def rank_sentences(
     sentences: Sequence[Sentence], title: str = "", *, exclude: Container[int] = ()
 ) -> list[tuple[Sentence, float]]:
-    """Candidate sentences with their scores, best first (see the module docstring)."""
+    """Candidate passages with their scores, best first (see the module docstring). A
+    passage of several sentences (a quotation, see :func:`passages`) is one ``Sentence``
+    whose id is its first sentence's and whose text joins them: ``passage_ids`` gives
+    the ids it stands for."""
     candidates: list[Sentence] = []
     docs: list[list[str]] = []
-    for s in sentences:
-        tokens = words(s.text) if s.id not in exclude else []
-        if len(tokens) >= _MIN_WORDS:
-            candidates.append(s)
-            docs.append(content_stems(tokens) or ["\0"])
+    fragments: list[tuple[Sentence, list[str]]] = []
+    for unit in passages(sentences):
+        if any(s.id in exclude for s in unit):
+            continue
+        text = join_sentences(s.text for s in unit)
+        tokens = words(text)
+        if len(tokens) < _MIN_WORDS:
+            continue
+        passage = unit[0] if len(unit) == 1 else Sentence(id=unit[0].id, text=text)
+        if len(unit) == 1 and quotation_fragment(text):  # whose words? last resort
+            fragments.append((passage, content_stems(tokens) or ["\0"]))
+            continue
+        candidates.append(passage)
+        docs.append(content_stems(tokens) or ["\0"])
+    if not candidates and fragments:
+        candidates = [s for s, _ in fragments]
+        docs = [doc for _, doc in fragments]
     if not candidates:
         return []
     title_doc = content_words(title)
@@ -212,6 +260,16 @@ def rank_sentences(
         for i, s in enumerate(candidates)
     ]
     return sorted(scored, key=lambda pair: (-pair[1], pair[0].id))
+
+
+def passage_ids(passage: Sentence, sentences: Sequence[Sentence]) -> list[int]:
+    """The ids of the sentences a ranked passage stands for (one, or a quotation's)."""
+    if any(s.id == passage.id and s.text == passage.text for s in sentences):
+        return [passage.id]
+    for unit in passages(sentences):
+        if unit[0].id == passage.id:
+            return [s.id for s in unit]
+    return [passage.id]
 
 
 def _select(ranked: Sequence[tuple[Sentence, float]], n: int) -> list[Sentence]:
@@ -284,7 +342,9 @@ def extractive_output(
     return SummaryOutput(
         headline=headline_from(article.title, sentences) or "Untitled",
         summary=join_sentences(s.text for s in summary_part),
-        key_points=[KeyPoint(text=s.text, sentence_ids=[s.id]) for s in points_part],
+        key_points=[
+            KeyPoint(text=s.text, sentence_ids=passage_ids(s, sentences)) for s in points_part
+        ],
         region=region or (base.region if base else Region.GLOBAL),
         countries=countries_in_text(text)[:6] or (base.countries if base else []),
         people=base.people if base else [],

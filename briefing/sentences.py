@@ -284,3 +284,49 @@ def _is_boundary(block: str, punct_start: int, next_start: int, lowered: bool = 
     if len(word) == 1 and word.isalpha():
         return not word.isupper()  # "George W. Bush": an initial
     return True
+
+
+# -- quotations cut by sentence boundaries ---------------------------------------------------
+#: a single quote that opens a quotation: at the start or after a space or bracket, before
+#: a letter or bracket ("'Israel is...", "('We...", not "the '90s")
+_SINGLE_OPENS = re.compile(r"(?:^|(?<=[\s(\[\u2014\u2013-]))['\u2018](?=[^\W\d_]|[\[(])")
+#: a single quote that closes one: after a letter or punctuation, before a space,
+#: punctuation or the end ("...people,' said", "...later.'")
+_SINGLE_CLOSES = re.compile(
+    r"(?<=[\w.,!?;:\u2026\])])['\u2019](?=[\s.,;:!?)\]\u2014\u2013\u201d\u00bb\"-]|$)"
+)
+#: a closing single quote that cannot be a plural possessive ("farmers' union"): it
+#: follows the quotation's own punctuation
+_SINGLE_CLOSES_AFTER_PUNCT = re.compile(r"(?<=[.,!?;:\u2026])['\u2019](?=\s|$)")
+
+
+def quotation_ends(text: str) -> tuple[bool, bool]:
+    """Whether ``text`` (one sentence) opens a quotation it does not close, and whether
+    it closes one it did not open: ("'Israel is aiming for a regime collapse in Iran.":
+    opens; "That is the only reason...,' said Shahin Modarres.": closes). Curly double
+    quotes count by kind, straight ones by parity (an odd one opens when it stands
+    before a word); a single quote must stand where a quotation mark does, so
+    apostrophes ("Israel's", "the '90s") and plural possessives ("farmers' union") are
+    not taken for one."""
+    opens = text.count("\u201c")
+    closes = text.count("\u201d")
+    if opens != closes:
+        return opens > closes, closes > opens
+    if text.count('"') % 2:
+        first = text.index('"')
+        opening = (first == 0 or text[first - 1].isspace()) and text[
+            first + 1 : first + 2
+        ].isalpha()
+        return opening, not opening
+    first_open = _SINGLE_OPENS.search(text)
+    if first_open is not None:
+        return _SINGLE_CLOSES.search(text, first_open.end()) is None, False
+    return False, _SINGLE_CLOSES_AFTER_PUNCT.search(text) is not None
+
+
+def quotation_fragment(text: str) -> bool:
+    """True when ``text`` is part of a quotation that goes on past it (see
+    :func:`quotation_ends`): on its own it states someone's words without saying whose,
+    or leans on the sentence before."""
+    opens, closes = quotation_ends(text)
+    return opens or closes

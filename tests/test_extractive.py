@@ -16,10 +16,13 @@ from briefing.extractive import (
     extract,
     extractive_output,
     headline_from,
+    passage_ids,
+    passages,
     rank_sentences,
     stem,
 )
 from briefing.models import Article, Region, Sentence
+from briefing.sentences import join_sentences
 from briefing.textsim import cosine, tfidf_vectors, wordset
 
 DATA = Path(__file__).parent / "data" / "grounding"
@@ -74,8 +77,15 @@ def test_extractive_output_is_made_of_the_source() -> None:
         texts = {s.text for s in article.sentences}
         assert out.headline == article.title
         assert sum(text in out.summary for text in texts) == 2
-        assert out.key_points and all(k.text in texts for k in out.key_points)
-        assert all(len(k.sentence_ids) == 1 for k in out.key_points)
+        by_id = {s.id: s.text for s in article.sentences}
+        # each key point is its sentences verbatim (several: a quotation with its speaker)
+        assert out.key_points and all(
+            k.text == join_sentences(by_id[i] for i in k.sentence_ids) for k in out.key_points
+        )
+        assert all(  # one sentence, or a quotation's consecutive ones
+            k.sentence_ids == list(range(k.sentence_ids[0], k.sentence_ids[-1] + 1))
+            for k in out.key_points
+        )
         assert out.region in (Region.MIDDLE_EAST, Region.EUROPE)
         assert out.countries
 
@@ -198,3 +208,39 @@ def test_textrank_of_one_and_of_unlinked_sentences() -> None:
         pairwise_textrank([{"a": 1.0}, {"a": 0.6, "b": 0.8}, {"c": 1.0}])
     )
     assert linked[2] == pytest.approx(0.05)
+
+
+def test_a_quotation_over_two_sentences_is_one_passage_with_its_speaker() -> None:
+    """The seed page's "'Israel is aiming for a regime collapse in Iran." was a key point:
+    someone's words, with whose only in the next sentence."""
+    sentences = [
+        Sentence(id=1, text="Israel struck the South Pars gas field on Saturday, officials said."),
+        Sentence(id=2, text="'Israel is aiming for a regime collapse in Iran."),
+        Sentence(
+            id=3,
+            text="That is the only reason they would attack energy infrastructures,' "
+            "said Shahin Modarres, an analyst.",
+        ),
+        Sentence(id=4, text="The strikes on Iran's energy infrastructure continued on Sunday."),
+    ]
+    assert [[s.id for s in unit] for unit in passages(sentences)] == [[1], [2, 3], [4]]
+    picked = extract(sentences, "Israel strikes Iran's gas field", n=3)
+    assert [s.id for s in picked] == [1, 2, 4]
+    assert picked[1].text.startswith("'Israel is aiming")
+    assert "said Shahin Modarres" in picked[1].text
+    assert passage_ids(picked[1], sentences) == [2, 3]
+    text = " ".join(s.text for s in sentences)
+    out = extractive_output(Article(title="Israel strikes", text=text), sentences, n_points=2)
+    assert out is not None
+    assert [2, 3] in [k.sentence_ids for k in out.key_points] or "Modarres" in out.summary
+
+
+def test_a_piece_of_a_quotation_is_a_last_resort() -> None:
+    sentences = [
+        Sentence(id=1, text="'Israel is aiming for a regime collapse in Iran, no doubt."),
+        Sentence(id=2, text="Israel struck the South Pars gas field on Saturday, officials said."),
+    ]
+    # the quotation's other end is not there: the piece alone says nobody's words
+    assert [[s.id for s in unit] for unit in passages(sentences)] == [[1], [2]]
+    assert [s.id for s in extract(sentences, "Israel strikes", n=2)] == [2]
+    assert [s.id for s in extract(sentences[:1], "Israel strikes", n=1)] == [1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from briefing.ingest.sentences import sentence_texts, split_sentences
+from briefing.sentences import quotation_fragment
 
 
 @pytest.mark.parametrize(
@@ -99,3 +100,24 @@ def test_sentences_join_back_as_their_script_writes_them() -> None:
     assert join_sentences(english) == "Prices rose. Wages did not."
     assert join_sentences(["Он сказал.", "Она ушла."]) == "Он сказал. Она ушла."
     assert join_sentences([]) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("'Israel is aiming for a regime collapse in Iran.", True),
+        ("That is the only reason they would attack,' said Shahin Modarres.", True),
+        ("'The second is to target delivery systems,' Jones said.", False),
+        ("The goal was to end the 'existential threat' Israel says it faces.", False),
+        ("Israel's strikes hit the farmers' union offices on Monday.", False),
+        ("In the '90s the city grew.", False),
+        ("“This is only the start.", True),
+        ("It will go on,” she said.", True),
+        ("He said “this is it.”", False),
+        ('"We will fight on.', True),
+        ('He said "no" and left.', False),
+        ("“I heard him ask, quote, ‘So he’s going to do it?’”", False),
+    ],
+)
+def test_quotation_fragments(text: str, fragment: bool) -> None:
+    assert quotation_fragment(text) is fragment
