@@ -52,6 +52,7 @@ from briefing.models import (
     Usage,
 )
 from briefing.prompts import Prompts
+from briefing.sentences import join_sentences
 from briefing.settings import ModelSettings, model_settings
 from briefing.structured import drive
 from briefing.usage import cost_usd, load_prices, price_for
@@ -551,8 +552,12 @@ def test_when_the_judge_leaves_too_little_the_article_fills_in() -> None:
     report = judged.grounding
     assert report is not None and report.extractive
     assert report.extractive_reason == "after the judge, no summary sentence and 0 key points"
-    texts = {s.text for s in article.sentences}
-    assert all(k.text in texts for k in judged.content.key_points)
+    by_id = {s.id: s.text for s in article.sentences}
+    # the article's own sentences (several for a quotation with its speaker)
+    assert all(
+        k.text == join_sentences(by_id[i] for i in k.sentence_ids)
+        for k in judged.content.key_points
+    )
     assert judged.content.people == ["Clive Jones"]  # verified names kept
 
 

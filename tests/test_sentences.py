@@ -116,7 +116,7 @@ def test_sentences_join_back_as_their_script_writes_them() -> None:
         ("He said “this is it.”", False),
         ('"We will fight on.', True),
         ('He said "no" and left.', False),
-        ("“I heard him ask, quote, ‘So he’s going to do it?’”", False),
+        ("\u201cI heard him ask, quote, \u2018So he\u2019s going to do it?\u2019\u201d", False),
     ],
 )
 def test_quotation_fragments(text: str, fragment: bool) -> None:
