@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
+import json
 import logging
 import sys
 import types
@@ -237,3 +238,64 @@ def test_html_feed_and_url_dispatch(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_seed_like_page_via_files() -> None:
     articles = load_articles([PAGES], include=["roundup_*.txt"], reference_time=REF)
     assert len(articles) == 3
+
+
+def test_many_files_are_parsed_in_worker_processes_with_the_same_result(tmp_path: Path) -> None:
+    """Twenty files (one HTML page, one with a relative date, one that cannot be read as
+    text, one empty) parsed by forked workers give what one process gives: the same
+    articles in the same order, the same skipped inputs, the same cache entries. Run in
+    a fresh interpreter: a fork is used only when no other thread runs."""
+    import subprocess
+    import sys
+
+    articles = tmp_path / "in"
+    articles.mkdir()
+    for i in range(17):
+        (articles / f"{i:02d}.txt").write_text(
+            f"Farmers in region {i} get grain\n\n"
+            f"Officials said on Monday that {1000 + i} farmers in region {i} would receive "
+            "grain by June. The ministry confirmed the plan after two weeks of talks.\n"
+        )
+    (articles / "17.html").write_text(
+        "<html><head><title>Port reopens</title></head><body><article><h1>Port reopens"
+        "</h1><p>The port of Lima reopened on Tuesday after a week of storms, the harbour "
+        "authority said. Ships queued outside the breakwater since Friday.</p></article>"
+        "</body></html>"
+    )
+    (articles / "18.txt").write_text(
+        "Storm passes\n\n3 hours ago\n\nThe storm passed the coast overnight, forecasters "
+        "said, and schools will open again on Wednesday morning.\n"
+    )
+    (articles / "19.txt").write_bytes(b"\x00\x01\x02 binary \xff\xfe" * 50)
+    (articles / "20.txt").write_text("   \n")
+    code = f"""
+import json, sys, threading
+from pathlib import Path
+import briefing.ingest.files as files
+from briefing.cache import SummaryCache
+
+def run(parallel, where):
+    files.PARALLEL_MIN_FILES = 16 if parallel else 10**9
+    problems = []
+    with SummaryCache(Path(where)) as store:
+        ahead = files._parse_ahead
+        used = []
+        files._parse_ahead = lambda *a, **k: used.append(ahead(*a, **k)) or used[-1]
+        found = files.load_articles([{str(articles)!r}], store=store,
+                                    on_error=lambda label, e: problems.append(str(e)))
+        files._parse_ahead = ahead
+        kept = sorted(store._db.execute("SELECT key FROM texts").fetchall())
+    return {{"articles": [a.model_dump(mode="json") for a in found], "problems": problems,
+             "kept": kept, "ahead": len(used[0]) if used else 0}}
+
+assert threading.active_count() == 1
+one, many = run(False, {str(tmp_path / "c1")!r}), run(True, {str(tmp_path / "c2")!r})
+print(json.dumps([one, many]))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    one, many = json.loads(done.stdout)
+    assert one["ahead"] == 0 and many["ahead"] == 20  # every non-empty file, errors too
+    assert many["articles"] == one["articles"] and len(one["articles"]) == 19
+    assert many["problems"] == one["problems"] and len(one["problems"]) == 2
+    assert many["kept"] == one["kept"]

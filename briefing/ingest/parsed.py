@@ -53,7 +53,7 @@ def cached_parse(
     """``parse()``, or the articles it gave for the same ``key`` before."""
     if store is None:
         return parse()
-    hit = _lookup(store, key, reference_time)
+    hit = lookup(store, key, reference_time)
     if hit is not None:
         return hit
     token = RELATIVE_DATES.set(False)
@@ -62,17 +62,31 @@ def cached_parse(
         relative = RELATIVE_DATES.get()
     finally:
         RELATIVE_DATES.reset(token)
+    save(store, key, reference_time, articles, relative=relative)
+    return articles
+
+
+def save(
+    store: TextStore,
+    key: str,
+    reference_time: dt.datetime | None,
+    articles: list[Article],
+    *,
+    relative: bool,
+) -> None:
+    """Keep what a parse gave (``relative``: it read a relative date; read against "now",
+    another run would read it differently, so it is not kept)."""
     if relative and reference_time is None:
-        return articles  # read against "now": another run would read it differently
+        return
     entry = {
         "reference_time": reference_time.isoformat() if relative and reference_time else None,
         "articles": [a.model_dump(mode="json") for a in articles],
     }
     store.put_text(key, KIND, json.dumps(entry, ensure_ascii=False))
-    return articles
 
 
-def _lookup(store: TextStore, key: str, reference_time: dt.datetime | None) -> list[Article] | None:
+def lookup(store: TextStore, key: str, reference_time: dt.datetime | None) -> list[Article] | None:
+    """The articles kept for ``key`` (and this capture time), or None."""
     from briefing.models import Article
 
     text = store.get_text(key)
