@@ -24,6 +24,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from briefing.errors import ConfigError
+from briefing.jinja_cache import CompiledTemplates
 from briefing.models import Sentence
 
 #: Templates the summarizer uses (all must exist in a prompts directory).
@@ -95,26 +96,9 @@ def packaged_prompts_dir() -> Path:
     return Path(str(resources.files("briefing.prompt_templates")))
 
 
-class _CompiledTemplates(jinja2.BytecodeCache):
-    """Templates compiled once per process, shared by every ``Prompts`` (they all
-    configure their environments alike). Keyed by the template's file and checked
-    against its source, so an edited template is compiled again. A resident server
-    (:mod:`briefing.resident`) fills it before it forks, so no command compiles the
-    packaged templates again."""
-
-    def __init__(self) -> None:
-        self._store: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = self._store.get(bucket.key)
-        if data is not None:
-            bucket.bytecode_from_string(data)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self._store[bucket.key] = bucket.bytecode_to_string()
-
-
-_COMPILED = _CompiledTemplates()
+#: compiled prompt templates, shared by every ``Prompts`` (they configure their
+#: environments alike) and kept between runs; a resident server fills it before it forks
+_COMPILED = CompiledTemplates("briefing_prompts")
 
 
 def precompile() -> int:
