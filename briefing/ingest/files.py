@@ -573,10 +573,11 @@ def _parse_ahead(
 ) -> dict[int, list[Article] | InputError]:
     """Parse, in forked worker processes (one per core), the files of ``items`` the store
     has no parse of; what each gave (or its error), by index, saved in the store as
-    :func:`_load_input` would have. Empty where that does not pay or is not safe: fewer
-    than ``PARALLEL_MIN_FILES`` to parse, one core, no ``fork``, or other threads in this
-    process (a fork copies only the calling thread). Parsing is pure Python, so this is
-    what makes a second core help: 181 real articles, 0.97 s on one core."""
+    :func:`_load_input` would have, and what the store has for the others. Empty where
+    that does not pay or is not safe: under ``PARALLEL_MIN_FILES`` files, one core, no
+    ``fork``, or other threads in this process (a fork copies only the calling thread);
+    with fewer than that to parse, only what the store had. Parsing is pure Python, so
+    this is what makes a second core help: 181 real articles, 0.97 s on one core."""
     import threading
 
     workers = min(os.cpu_count() or 1, 4)
@@ -586,6 +587,7 @@ def _parse_ahead(
         return {}
     from briefing.ingest.parsed import lookup, parsed_key, save
 
+    done: dict[int, list[Article] | InputError] = {}
     jobs: list[tuple[int, str, bytes, Kind | None]] = []
     for index, item in enumerate(items):
         if item.path is None:
@@ -601,15 +603,17 @@ def _parse_ahead(
             data, kind, item.label, language_model=language_model,
             captured=reference_time is not None,
         )  # fmt: skip
-        if lookup(store, key, reference_time) is None:
+        hit = lookup(store, key, reference_time)
+        if hit is not None:
+            done[index] = hit  # (read once: an unchanged day looks each file up once)
+        else:
             jobs.append((index, key, data, kind))
     if len(jobs) < PARALLEL_MIN_FILES:
-        return {}
+        return done  # the few to parse are parsed in order, here
     import concurrent.futures
     import multiprocessing
     from concurrent.futures.process import BrokenProcessPool
 
-    done: dict[int, list[Article] | InputError] = {}
     pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
