@@ -473,7 +473,7 @@ def cache_clear(cache_dir: Path | None) -> None:
 
 @cli.group()
 def resident() -> None:
-    """The resident server that starts `summarize` in milliseconds.
+    """The resident server that starts `summarize` in a tenth of a second.
 
     \b
     The first `briefing summarize` leaves a server behind that has already imported
