@@ -53,8 +53,10 @@ def env(fault_server: FaultServer, tmp_path: Path) -> Iterator[dict[str, str]]:
         "BRIEFING_CACHE_DIR": str(tmp_path / "cache"),
     }
     yield environ
-    resident.stop_all(environ)
-    shutil.rmtree(runtime, ignore_errors=True)
+    try:
+        resident.stop_all(environ)
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 def briefing(
