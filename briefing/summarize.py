@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import sys
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -52,6 +53,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SCHEMA_NAME = "article_summary"
+#: the GIL switch interval while calls run together (see ``_summarize_concurrently``)
+GIL_SWITCH_SECONDS = 0.001
 #: Tokens reserved for the model's answer (the schema's caps keep answers below this).
 DEFAULT_MAX_OUTPUT_TOKENS = 1536
 
@@ -264,6 +267,12 @@ class Summarizer:
                     raise
                 return run.stopped(index, run.limits.deadline_reason(in_flight=True))
 
+        switch = sys.getswitchinterval()
+        # grounding runs in worker threads beside the event loop: with Python's default
+        # 5 ms switch interval the loop waits up to 5 ms for the GIL after every send and
+        # receive; at 1 ms it gets it back sooner (measured: about 0.15 s less for 182
+        # real articles at 16 in flight); restored when the calls are done
+        sys.setswitchinterval(min(switch, GIL_SWITCH_SECONDS))
         try:
             async with asyncio.TaskGroup() as group:
                 for index in todo:
@@ -272,6 +281,7 @@ class Summarizer:
             # the first real failure (the others were cancelled because of it)
             raise first_error(errors) from None
         finally:
+            sys.setswitchinterval(switch)
             if close:
                 await self.llm.aclose()
         return run.results()

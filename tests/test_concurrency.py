@@ -21,7 +21,7 @@ from briefing.llm.openai import OpenAILLM
 from briefing.llm.retry import RetryPolicy
 from briefing.models import Article
 from briefing.ratelimit import RateLimiter
-from briefing.summarize import Summarizer
+from briefing.summarize import GIL_SWITCH_SECONDS, Summarizer
 
 
 def by_title(messages: Sequence[Message]) -> str:
@@ -48,6 +48,19 @@ def test_concurrency_bound_is_respected_and_order_kept() -> None:
     assert [s.title for s in summaries] == [f"Story {i}" for i in range(20)]
     assert all(s.content and s.content.headline == f"About {s.title}" for s in summaries)
     assert sorted(done) == sorted(s.title for s in summaries)  # one callback per article
+
+
+def test_the_gil_switches_faster_while_calls_run_together_and_is_restored() -> None:
+    import sys
+
+    seen: list[float] = []
+    before = sys.getswitchinterval()
+    llm = remote_fake(3)
+    Summarizer(llm).summarize_all(
+        articles(3), concurrency=2, on_summary=lambda s: seen.append(sys.getswitchinterval())
+    )
+    assert seen == [min(before, GIL_SWITCH_SECONDS)] * 3
+    assert sys.getswitchinterval() == before
 
 
 def test_the_model_sets_the_bound_unless_the_user_does() -> None:
