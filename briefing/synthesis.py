@@ -14,6 +14,9 @@ the sentences of those verified summaries, and each sentence of the paragraph mu
 * contain only numbers and names the evidence contains,
 * add no negation its evidence lacks, and not look like an instruction.
 
+A sentence that only repeats one of the summaries' sentences (word overlap of
+``REPEAT_THRESHOLD``, 0.8, or more) is dropped too: the reader finds it in the story
+right below, and a "what it means" that says it again means nothing more.
 Unsupported sentences are dropped. If no sentence survives the paragraph is omitted
 (no extractive stand-in: the stories right below it already say what the summaries
 say). A provider error or a reply still invalid after the repair also omits it, and the
@@ -32,6 +35,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from briefing.errors import ProviderError, SummaryValidationError
+from briefing.extractive import words
 from briefing.grounding import (
     SUPPORT_THRESHOLD,
     Source,
@@ -172,14 +176,35 @@ def check_paragraph(
     """The paragraph's supported sentences joined (``None`` if none), and every verdict."""
     source = evidence(stories)
     headlines = {_plain(s.content.headline) for st in stories for s in st.summaries if s.content}
-    checks = [
-        SentenceCheck(text, False, 0.0, "not a sentence: a headline or a fragment")
-        if _plain(text) in headlines or len(text.split()) < 6
-        else check_sentence(text, source)
-        for text in sentence_texts(paragraph)
-    ]
+    lines = [_word_set(sentence.text) for sentence in source.sentences.values()]
+    checks = []
+    for text in sentence_texts(paragraph):
+        if _plain(text) in headlines or len(text.split()) < 6:
+            check = SentenceCheck(text, False, 0.0, "not a sentence: a headline or a fragment")
+        else:
+            check = check_sentence(text, source)
+            if check.supported and _repeats(_word_set(text), lines):
+                check = SentenceCheck(text, False, check.score, "repeats a summary's sentence")
+        checks.append(check)
     kept = " ".join(c.text for c in checks if c.supported)
     return (kept or None), checks
+
+
+#: word overlap (Jaccard) from which a paragraph's sentence only repeats one of the
+#: summaries' sentences: the reader finds it in the story right below
+REPEAT_THRESHOLD = 0.8
+
+
+def _word_set(text: str) -> set[str]:
+    return {w.casefold() for w in words(text)}
+
+
+def _repeats(sentence: set[str], lines: Sequence[set[str]]) -> bool:
+    """True when ``sentence`` is (nearly) one of ``lines`` word for word: the small
+    local model's "what it means" was a summary sentence with one word changed."""
+    return bool(sentence) and any(
+        len(sentence & line) >= REPEAT_THRESHOLD * len(sentence | line) for line in lines
+    )
 
 
 def parse_synthesis(completion: Completion) -> SynthesisOutput:

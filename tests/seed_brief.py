@@ -34,11 +34,18 @@ def faithful_reply(article: Article, importance: int) -> dict[str, Any]:
     return data
 
 
+def combined(first: str, second: str) -> str:
+    """Two summary lines as one sentence: what a synthesis does with its evidence (a
+    line repeated as it is would be dropped as a repeat)."""
+    return f"{first.rstrip('.')}, and {second[:1].lower()}{second[1:]}"
+
+
 def synthesis_reply(messages: Sequence[Message]) -> str:
-    """Restates the first two summary lines of the prompt, then invents one sentence."""
+    """Joins the first two summary lines of the prompt into one sentence, then invents
+    one sentence."""
     prompt = next(m.content for m in messages if m.content.startswith("Region:"))
     lines = re.findall(r"^- (.+)$", prompt, re.M)
-    return json.dumps({"paragraph": " ".join([*lines[:2], FABRICATED])})
+    return json.dumps({"paragraph": " ".join([combined(*lines[:2]), FABRICATED])})
 
 
 def seed_summaries() -> list[ArticleSummary]:

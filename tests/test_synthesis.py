@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from seed_brief import FABRICATED, seed_summaries, synthesis_reply
+from seed_brief import FABRICATED, combined, seed_summaries, synthesis_reply
 
 from briefing.compose import compose
 from briefing.llm.fake import FakeLLM
@@ -27,11 +27,23 @@ def test_supported_sentences_are_kept_and_invented_ones_dropped() -> None:
     section = middle_east()
     lead = section.stories[0].lead.content
     assert lead is not None
-    paragraph = f"{lead.key_points[0].text} {FABRICATED}"
-    kept, checks = check_paragraph(paragraph, section.stories)
-    assert kept == lead.key_points[0].text
+    joined = combined(lead.key_points[0].text, lead.key_points[1].text)
+    kept, checks = check_paragraph(f"{joined} {FABRICATED}", section.stories)
+    assert kept == joined
     assert [c.supported for c in checks] == [True, False]
     assert "support" in checks[1].reason
+
+
+def test_a_summary_sentence_said_again_is_not_a_synthesis() -> None:
+    """The embedded model's "what it means" for the seed's Kosovo story was its summary's
+    first sentence with one word changed: nothing the reader does not see right below."""
+    section = middle_east()
+    lead = section.stories[0].lead.content
+    assert lead is not None
+    point = lead.key_points[0].text
+    for repeat in (point, point.replace(" the ", " a ", 1)):
+        kept, [check] = check_paragraph(repeat, section.stories)
+        assert kept is None and check.reason == "repeats a summary's sentence", repeat
 
 
 def test_a_headline_or_fragment_is_not_a_synthesis() -> None:
