@@ -234,3 +234,22 @@ def test_copies_of_a_long_text_share_common_shingles_and_group() -> None:
     shingles = [_shingles(t) for t in texts]
     assert _groups(shingles, DEFAULT_THRESHOLD) == [list(range(13)), [13]]
     assert _groups(shingles, DEFAULT_THRESHOLD) == _brute_force_groups(shingles, DEFAULT_THRESHOLD)
+
+
+def full_width(text: str) -> str:
+    """``text`` with every ASCII character but the space in its full-width form."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def test_full_width_digits_and_letters_are_their_plain_forms() -> None:
+    """A Japanese or Chinese outlet's copy written with full-width figures is the same
+    text: compared after NFKC normalization (ASCII text is left as it is)."""
+    text = (
+        "日本銀行は2026年12月1日、政策金利を0.75%に引き上げると発表した。"
+        "植田総裁は記者会見で、物価目標の実現が見通せる状況になったと述べた。"
+    )
+    wide = full_width(text)
+    assert wide != text
+    assert similarity(text, wide) == 1.0
+    english = "The central bank raised rates today"
+    assert similarity(full_width(english), english) == 1.0

@@ -1,7 +1,8 @@
 """Collapse exact and near-duplicate articles (one wire story on several sites) into one.
 
 Two articles are the same story when their bodies share enough word 5-shingles
-(lower-cased word 5-grams; in Chinese, Japanese, Thai and the other scripts written
+(lower-cased word 5-grams of the NFKC-normalized text, so full-width figures and letters
+count as their plain forms; in Chinese, Japanese, Thai and the other scripts written
 without spaces the "words" are overlapping character bigrams, ``briefing.words``, so a
 shingle is 6 characters in a row):
 
@@ -38,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import chain, compress
@@ -59,6 +61,8 @@ _FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def _shingles(text: str) -> frozenset[int]:
+    if not text.isascii():  # full-width digits and letters, ligatures: as their plain forms
+        text = unicodedata.normalize("NFKC", text)
     words = units(text.lower(), _WORD)
     if len(words) < _SHINGLE:
         return frozenset([hash(tuple(words))]) if words else frozenset()
