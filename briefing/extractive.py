@@ -263,13 +263,13 @@ def rank_sentences(
 
 
 def passage_ids(passage: Sentence, sentences: Sequence[Sentence]) -> list[int]:
-    """The ids of the sentences a ranked passage stands for (one, or a quotation's)."""
-    if any(s.id == passage.id and s.text == passage.text for s in sentences):
-        return [passage.id]
-    for unit in passages(sentences):
-        if unit[0].id == passage.id:
-            return [s.id for s in unit]
-    return [passage.id]
+    """The ids of the sentences a ranked passage stands for (one, or a quotation's:
+    passages never overlap, so its first id names it)."""
+    return _ids_by_start(sentences).get(passage.id, [passage.id])
+
+
+def _ids_by_start(sentences: Sequence[Sentence]) -> dict[int, list[int]]:
+    return {unit[0].id: [s.id for s in unit] for unit in passages(sentences)}
 
 
 def _select(ranked: Sequence[tuple[Sentence, float]], n: int) -> list[Sentence]:
@@ -333,6 +333,7 @@ def extractive_output(
     )
     if not by_rank:
         return None
+    ids_of = _ids_by_start(sentences)
     summary_part = sorted(by_rank[:n_summary], key=lambda s: s.id)
     points_part = sorted(by_rank[n_summary:], key=lambda s: s.id)
     body = "\n".join(s.text for s in sentences if s.id not in exclude)
@@ -343,7 +344,7 @@ def extractive_output(
         headline=headline_from(article.title, sentences) or "Untitled",
         summary=join_sentences(s.text for s in summary_part),
         key_points=[
-            KeyPoint(text=s.text, sentence_ids=passage_ids(s, sentences)) for s in points_part
+            KeyPoint(text=s.text, sentence_ids=ids_of.get(s.id, [s.id])) for s in points_part
         ],
         region=region or (base.region if base else Region.GLOBAL),
         countries=countries_in_text(text)[:6] or (base.countries if base else []),
